@@ -1,0 +1,13 @@
+"""Ingestion: documents folder -> chunks -> store.
+
+    from ingest import run
+    report = run(get_settings())
+"""
+
+import settings as _settings  # noqa: F401  (offline mode before any model library loads)
+
+from .pipeline import IngestError, run
+from .report import IngestReport
+from .scan import Failure
+
+__all__ = ["Failure", "IngestError", "IngestReport", "run"]

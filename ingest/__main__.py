@@ -1,0 +1,52 @@
+"""``python -m ingest [PATH] [--json] [--rebuild] [--if-empty]``: make the store mirror a documents folder.
+
+Exit codes: 0 every readable file went in; 1 some files failed (listed);
+2 the run could not start (nothing changed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import sys
+from pathlib import Path
+
+from settings import get_settings
+from storage import StoreError, stored_chunk_count
+
+from . import IngestError, run
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ingest", description=__doc__.split("\n\n")[0])
+    parser.add_argument("path", nargs="?", type=Path, help="documents folder (default: RAG_DOCS_DIR)")
+    parser.add_argument("--json", action="store_true", help="print only a JSON report on stdout")
+    parser.add_argument("--rebuild", action="store_true", help="empty the store first and re-ingest everything")
+    parser.add_argument("--if-empty", action="store_true", help="do nothing when the store already holds chunks")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+
+    settings = get_settings()
+    if args.if_empty and (chunks := stored_chunk_count(settings)):
+        print(f"The store at {settings.store_path} already holds {chunks} chunks; not ingesting.", file=sys.stderr)
+        return 0
+
+    # With --json, stdout carries the report alone: anything a library prints goes to stderr.
+    stdout = sys.stdout
+    try:
+        with contextlib.redirect_stdout(sys.stderr if args.json else stdout):
+            report = run(settings, args.path, rebuild=args.rebuild, progress=sys.stderr.isatty())
+    except (IngestError, StoreError) as error:
+        print(f"ingest: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False), file=stdout)
+    else:
+        print(report.summary(), file=stdout)
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

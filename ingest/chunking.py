@@ -1,0 +1,121 @@
+"""Parsed documents -> chunks (llama-index TextNodes) with their metadata.
+
+Markdown headings split a section first (MarkdownNodeParser), then each
+heading's body is cut at sentence boundaries (SentenceSplitter) to a size
+counted in the embedder's own word pieces, so no chunk is silently truncated
+by the embedder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Callable
+
+from llama_index.core import Document
+from llama_index.core.node_parser import MarkdownNodeParser, SentenceSplitter
+from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
+from .readers import ParsedDocument, Section
+
+# Bump when the chunking logic changes, so stores re-chunk their files.
+CHUNKER_VERSION = 1
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """What the chunker records about the file every chunk came from."""
+
+    rel_path: str
+    content_hash: str
+    mtime: float
+    ingested_at: str
+
+
+def chunker_signature(chunk_size: int, chunk_overlap: int) -> str:
+    """Identifies the chunking settings: files chunked otherwise are re-chunked."""
+    return f"v{CHUNKER_VERSION}-{chunk_size}-{chunk_overlap}"
+
+
+class Chunker:
+    def __init__(self, chunk_size: int, chunk_overlap: int, tokenizer: Callable[[str], list]) -> None:
+        self.signature = chunker_signature(chunk_size, chunk_overlap)
+        self._markdown = MarkdownNodeParser()
+        self._splitter = SentenceSplitter(
+            chunk_size=chunk_size, chunk_overlap=chunk_overlap, tokenizer=tokenizer
+        )
+
+    def chunk(self, parsed: ParsedDocument, file: FileInfo) -> list[TextNode]:
+        title = parsed.title or file.rel_path.rsplit("/", 1)[-1]
+        pieces = [
+            (section, heading, text)
+            for section in parsed.sections
+            for heading, body in self._headed_bodies(section)
+            for text in self._splitter.split_text(body)
+            if text.strip()
+        ]
+        return [
+            _node(file, f"{file.content_hash}/{self.signature}", index, title, section, heading, text)
+            for index, (section, heading, text) in enumerate(pieces)
+        ]
+
+    def _headed_bodies(self, section: Section) -> list[tuple[str, str]]:
+        """(heading path, text) for each heading's part of the section."""
+        parts = self._markdown.get_nodes_from_documents([Document(text=section.text)])
+        return [(_heading(part.metadata.get("header_path", "/"), part.text), part.text) for part in parts]
+
+
+def _heading(header_path: str, text: str) -> str:
+    """'Leave > Annual leave': the parents' headings plus the part's own, if it opens with one."""
+    names = [name for name in header_path.strip("/").split("/") if name]
+    first_line = text.lstrip().split("\n", 1)[0]
+    if first_line.startswith("#"):
+        names.append(first_line.lstrip("#").strip())
+    return " > ".join(names)
+
+
+def embedding_text(heading: str, text: str) -> str:
+    """What the embedder reads: the heading gives a short passage its topic.
+
+    Only content-derived text goes in (no file name), so a renamed or copied
+    file yields the same chunk hashes and its vectors are reused.
+    """
+    return f"{heading}\n{text}" if heading and not text.lstrip().startswith("#") else text
+
+
+def chunk_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def chunk_id(rel_path: str, version: str, index: int) -> str:
+    """Unique per file path and version (content and chunking): a new version's
+    chunks never collide with the old one's."""
+    path_key = hashlib.sha256(rel_path.encode("utf-8")).hexdigest()[:12]
+    version_key = hashlib.sha256(version.encode("utf-8")).hexdigest()[:12]
+    return f"{path_key}-{version_key}-{index:05d}"
+
+
+def _node(
+    file: FileInfo, version: str, index: int, title: str, section: Section, heading: str, text: str
+) -> TextNode:
+    folder, _, name = file.rel_path.rpartition("/")
+    metadata: dict[str, str | int | float] = {
+        "source": file.rel_path,
+        "folder": folder,
+        "file_type": name.rsplit(".", 1)[-1].lower() if "." in name else "",
+        "title": title,
+        "heading": heading,
+        "chunk_index": index,
+        "content_hash": file.content_hash,
+        "chunk_hash": chunk_hash(embedding_text(heading, text)),
+        "mtime": int(file.mtime),
+        "ingested_at": file.ingested_at,
+    }
+    # Chroma metadata cannot hold None: absent locations are left out.
+    for key in ("page", "slide", "sheet"):
+        value = getattr(section, key)
+        if value is not None:
+            metadata[key] = value
+    node = TextNode(id_=chunk_id(file.rel_path, version, index), text=text, metadata=metadata)
+    node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=file.rel_path)
+    return node

@@ -1,0 +1,204 @@
+"""The ingest run: make the store mirror the documents folder.
+
+scan -> compare content hashes with the manifest -> read and chunk the new
+and changed files -> embed only chunk texts the store has no vector for ->
+write file by file -> drop files that are gone. Deletions come last, so a
+renamed file's vectors are still there to be reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from llama_index.core.schema import TextNode
+from tqdm import tqdm
+
+from settings import Settings
+from storage import Embedder, FileRecord, Store, model_fingerprint, now_iso, writer
+
+from .chunking import Chunker, FileInfo, chunker_signature, embedding_text
+from .readers import ReadError, reader_for
+from .report import IngestReport
+from .scan import Failure, FoundFile, scan
+
+log = logging.getLogger(__name__)
+
+# Files are embedded together until this many chunks wait: sentence-transformers
+# batches far better across many small files than one file at a time.
+EMBED_GROUP_CHUNKS = 256
+
+
+class IngestError(RuntimeError):
+    """The run cannot start (missing folder, store in use...); nothing was changed."""
+
+
+@dataclass
+class _Pending:
+    file: FoundFile
+    content_hash: str
+    is_new: bool
+    nodes: list[TextNode]
+
+
+class _Models:
+    """The embedder and chunker, loaded only when a file needs chunking:
+    a run with nothing to do never pays for loading torch."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None) -> None:
+        self._settings = settings
+        self._embedder = embedder
+        self._chunker: Chunker | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = Embedder(self._settings.embed_model_path, self._settings.embed_batch_size)
+        return self._embedder
+
+    @property
+    def chunker(self) -> Chunker:
+        if self._chunker is None:
+            self._chunker = Chunker(
+                self._settings.chunk_size, self._settings.chunk_overlap, self.embedder.tokenize
+            )
+        return self._chunker
+
+
+def run(
+    settings: Settings,
+    docs_dir: Path | None = None,
+    rebuild: bool = False,
+    progress: bool = False,
+    embedder: Embedder | None = None,
+) -> IngestReport:
+    """Make the store mirror ``docs_dir`` (default: the settings' documents folder).
+
+    ``embedder`` lets a long-lived process (the server, the tests) share one
+    loaded model; by default it is loaded when the first file needs it.
+    """
+    started, started_at = time.monotonic(), now_iso()
+    root = (docs_dir or settings.docs_dir).resolve()
+    if not root.is_dir():
+        raise IngestError(f"documents folder not found: {root}")
+    found = scan(root, settings.max_file_bytes)
+    report = IngestReport(skipped=len(found.skipped), failed=list(found.failed))
+    models = _Models(settings, embedder)
+    signature = chunker_signature(settings.chunk_size, settings.chunk_overlap)
+
+    with writer(settings, root, model_fingerprint(settings.embed_model_path), rebuild) as (store, repaired):
+        report.repaired = repaired.__dict__ if repaired and (repaired.orphans_deleted or repaired.rows_dropped) else None
+        known = store.files()
+        todo: list[tuple[FoundFile, str]] = []
+        for file in found.files:
+            try:
+                digest = _file_hash(file.path)
+            except OSError as error:
+                report.failed.append(Failure(file.rel, f"cannot read file: {error.strerror}"))
+                continue
+            record = known.get(file.rel)
+            if record and record.content_hash == digest and record.chunker == signature:
+                report.unchanged += 1
+            else:
+                todo.append((file, digest))
+
+        bar = tqdm(total=len(todo), unit="file", disable=not progress or not todo, desc="ingest")
+        for group in _groups(todo, known, models, report, bar):
+            _write_group(store, group, models, report, signature)
+            bar.set_postfix(chunks=report.chunks_written)
+        bar.close()
+
+        present = {f.rel for f in found.files} | {f.path for f in found.failed}
+        gone = [
+            path for path in known
+            if path not in present and not any(path.startswith(d) for d in found.unlisted_folders if d)
+        ]
+        store.remove_files(gone)
+        report.removed = len(gone)
+        report.chunks_total = store.count()
+        report.seconds = time.monotonic() - started
+        store.log_run(started_at, report.to_json())
+    return report
+
+
+def _groups(
+    todo: list[tuple[FoundFile, str]],
+    known: dict[str, FileRecord],
+    models: _Models,
+    report: IngestReport,
+    bar: tqdm,
+) -> Iterator[list[_Pending]]:
+    """Read and chunk files, yielding them in groups worth one embedding call."""
+    group: list[_Pending] = []
+    for file, digest in todo:
+        bar.update(1)
+        try:
+            nodes = _read_and_chunk(file, digest, models)
+        except ReadError as error:
+            report.failed.append(Failure(file.rel, str(error)))
+            continue
+        except Exception as error:  # a reader library's own bug must not stop the run
+            log.exception("unexpected error reading %s", file.rel)
+            report.failed.append(Failure(file.rel, f"could not read: {type(error).__name__}: {error}"))
+            continue
+        group.append(_Pending(file, digest, file.rel not in known, nodes))
+        if sum(len(p.nodes) for p in group) >= EMBED_GROUP_CHUNKS:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+def _read_and_chunk(file: FoundFile, digest: str, models: _Models) -> list[TextNode]:
+    reader = reader_for(file.path)
+    assert reader is not None, "scan only returns readable types"
+    parsed = reader(file.path)
+    info = FileInfo(rel_path=file.rel, content_hash=digest, mtime=file.mtime, ingested_at=now_iso())
+    nodes = models.chunker.chunk(parsed, info)
+    if not nodes:
+        raise ReadError("no text found in the file")
+    return nodes
+
+
+def _write_group(store: Store, group: list[_Pending], models: _Models, report: IngestReport, signature: str) -> None:
+    texts = {
+        node.metadata["chunk_hash"]: embedding_text(str(node.metadata["heading"]), node.text)
+        for pending in group
+        for node in pending.nodes
+    }
+    vectors = store.existing_embeddings(list(texts))
+    missing = [h for h in texts if h not in vectors]
+    if missing:
+        vectors.update(zip(missing, models.embedder.embed([texts[h] for h in missing])))
+    report.chunks_embedded += len(missing)
+
+    for pending in group:
+        for node in pending.nodes:
+            node.embedding = vectors[node.metadata["chunk_hash"]]
+        record = FileRecord(
+            path=pending.file.rel,
+            content_hash=pending.content_hash,
+            size=pending.file.size,
+            mtime=pending.file.mtime,
+            chunker=signature,
+            chunk_ids=tuple(node.node_id for node in pending.nodes),
+            ingested_at=now_iso(),
+        )
+        store.write_file(record, pending.nodes)
+        report.chunks_written += len(pending.nodes)
+        if pending.is_new:
+            report.added += 1
+        else:
+            report.updated += 1
+
+
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

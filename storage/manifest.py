@@ -1,0 +1,120 @@
+"""The ingest manifest: which file went in, with which content, as which chunks.
+
+A SQLite database beside the vector store. Its schema is versioned by the
+numbered migrations below (``PRAGMA user_version`` holds how many ran): add
+a migration, never edit one that shipped.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+MIGRATIONS: list[str] = [
+    # 1: one row per ingested file; key/value facts about the store.
+    """
+    CREATE TABLE files (
+        path TEXT PRIMARY KEY,          -- relative to the documents root, '/'-separated
+        content_hash TEXT NOT NULL,     -- sha256 of the file's bytes
+        size INTEGER NOT NULL,
+        mtime REAL NOT NULL,
+        chunker TEXT NOT NULL,          -- chunking settings the chunks were made with
+        chunk_ids TEXT NOT NULL,        -- JSON list of the chunk ids in the vector store
+        ingested_at TEXT NOT NULL
+    );
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+    # 2: a log of finished ingest runs, for the admin's "what happened last night".
+    """
+    CREATE TABLE ingest_runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        started_at TEXT NOT NULL,
+        finished_at TEXT NOT NULL,
+        report TEXT NOT NULL            -- the run's JSON report
+    );
+    """,
+]
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    path: str
+    content_hash: str
+    size: int
+    mtime: float
+    chunker: str
+    chunk_ids: tuple[str, ...]
+    ingested_at: str
+
+
+class Manifest:
+    def __init__(self, db_path: Path) -> None:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we open transactions ourselves, so each
+        # change below is one atomic commit (synchronous=FULL survives SIGKILL
+        # and power loss alike).
+        self._db = sqlite3.connect(db_path, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            # executescript commits on its own; user_version is bumped in the
+            # same script so a crash cannot leave a migration half-recorded.
+            self._db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+
+    @property
+    def schema_version(self) -> int:
+        return self._db.execute("PRAGMA user_version").fetchone()[0]
+
+    def close(self) -> None:
+        self._db.close()
+
+    # files
+    def files(self) -> dict[str, FileRecord]:
+        rows = self._db.execute(f"SELECT {_COLUMNS} FROM files").fetchall()
+        return {row[0]: _record(row) for row in rows}
+
+    def file(self, path: str) -> FileRecord | None:
+        row = self._db.execute(f"SELECT {_COLUMNS} FROM files WHERE path = ?", (path,)).fetchone()
+        return _record(row) if row else None
+
+    def put_file(self, record: FileRecord) -> None:
+        self._db.execute(
+            f"INSERT OR REPLACE INTO files ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (record.path, record.content_hash, record.size, record.mtime, record.chunker,
+             json.dumps(list(record.chunk_ids)), record.ingested_at),
+        )
+
+    def delete_files(self, paths: list[str]) -> None:
+        self._db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in paths])
+
+    def clear_files(self) -> None:
+        self._db.execute("DELETE FROM files")
+
+    # meta
+    def get(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # runs
+    def log_run(self, started_at: str, finished_at: str, report: dict) -> None:
+        self._db.execute(
+            "INSERT INTO ingest_runs (started_at, finished_at, report) VALUES (?, ?, ?)",
+            (started_at, finished_at, json.dumps(report)),
+        )
+
+
+_COLUMNS = "path, content_hash, size, mtime, chunker, chunk_ids, ingested_at"
+
+
+def _record(row: tuple) -> FileRecord:
+    path, content_hash, size, mtime, chunker, chunk_ids, ingested_at = row
+    return FileRecord(path, content_hash, size, mtime, chunker, tuple(json.loads(chunk_ids)), ingested_at)

@@ -1,0 +1,162 @@
+"""The store: Chroma vectors plus the manifest, changed one file at a time.
+
+Vectors and manifest live in two databases, so no single transaction covers
+both. Instead every change follows an order that leaves only *orphans* (chunks
+no manifest row names) when it is cut off, never a row whose chunks are
+missing:
+
+* write a file: add its new chunks -> commit its manifest row -> delete the
+  chunks of its previous version;
+* remove a file: commit the row's deletion -> delete its chunks.
+
+The manifest's ``state`` says whether a writer was cut off; the next writer
+then reconciles (deletes orphans, drops rows whose chunks are gone) before it
+does anything else, which ends with exactly the store a clean run gives.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from llama_index.core.schema import TextNode
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from settings import Settings
+
+from . import chroma
+from .manifest import FileRecord, Manifest
+
+log = logging.getLogger(__name__)
+
+
+class StoreError(RuntimeError):
+    """The store cannot be used as asked; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    orphans_deleted: int
+    rows_dropped: int
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class Store:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.dir = settings.store_path
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.manifest = Manifest(self.dir / "manifest.sqlite3")
+        self.collection = chroma.open_collection(
+            self.dir, settings.collection, settings.chroma_host, settings.chroma_port
+        )
+        self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
+
+    def close(self) -> None:
+        self.manifest.close()
+
+    # reading
+    def files(self) -> dict[str, FileRecord]:
+        return self.manifest.files()
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def existing_embeddings(self, chunk_hashes: list[str]) -> dict[str, list[float]]:
+        return chroma.embeddings_by_chunk_hash(self.collection, chunk_hashes)
+
+    # writing (call only inside `writer`)
+    def write_file(self, record: FileRecord, nodes: list[TextNode]) -> None:
+        previous = self.manifest.file(record.path)
+        self.vector_store.add(nodes)
+        self.manifest.put_file(record)
+        if previous:
+            stale = sorted(set(previous.chunk_ids) - set(record.chunk_ids))
+            chroma.delete_ids(self.collection, stale)
+
+    def remove_files(self, paths: list[str]) -> None:
+        ids = [i for p in paths if (r := self.manifest.file(p)) for i in r.chunk_ids]
+        self.manifest.delete_files(paths)
+        chroma.delete_ids(self.collection, ids)
+
+    def reconcile(self) -> Reconciliation:
+        """Repair what a cut-off writer left: see the module docstring."""
+        present = chroma.all_ids(self.collection)
+        records = self.manifest.files()
+        broken = [p for p, r in records.items() if not set(r.chunk_ids) <= present]
+        self.manifest.delete_files(broken)
+        referenced = {i for p, r in records.items() if p not in broken for i in r.chunk_ids}
+        orphans = sorted(present - referenced)
+        chroma.delete_ids(self.collection, orphans)
+        return Reconciliation(orphans_deleted=len(orphans), rows_dropped=len(broken))
+
+    def log_run(self, started_at: str, report: dict) -> None:
+        self.manifest.log_run(started_at, now_iso(), report)
+
+    def clear(self) -> None:
+        chroma.delete_ids(self.collection, sorted(chroma.all_ids(self.collection)))
+        self.manifest.clear_files()
+        for key in ("docs_root", "embed_model"):
+            self.manifest.set(key, "")
+
+
+def stored_chunk_count(settings: Settings) -> int:
+    store = Store(settings)
+    try:
+        return store.count()
+    finally:
+        store.close()
+
+
+@contextmanager
+def writer(
+    settings: Settings, docs_root: Path, embed_fingerprint: str, rebuild: bool = False
+) -> Iterator[tuple[Store, Reconciliation | None]]:
+    """The store, opened by the one writer allowed at a time.
+
+    Yields the store and what reconciliation repaired (None when the last
+    writer finished cleanly). Refuses a store built from another documents
+    folder or with another embedding model unless ``rebuild`` is set, which
+    empties it first.
+    """
+    settings.store_path.mkdir(parents=True, exist_ok=True)
+    lock_path = settings.store_path / "ingest.lock"
+    with open(lock_path, "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoreError(f"another ingest is writing to {settings.store_path}; try again when it ends")
+        store = Store(settings)
+        try:
+            repaired = None
+            if store.manifest.get("state") == "writing":
+                repaired = store.reconcile()
+                log.warning("previous ingest was cut off; repaired the store: %s", repaired)
+            if rebuild:
+                store.clear()
+            _check_identity(store, "docs_root", str(docs_root.resolve()), "documents folder")
+            _check_identity(store, "embed_model", embed_fingerprint, "embedding model")
+            store.manifest.set("state", "writing")
+            yield store, repaired
+            store.manifest.set("state", "clean")
+        finally:
+            store.close()
+
+
+def _check_identity(store: Store, key: str, value: str, what: str) -> None:
+    stored = store.manifest.get(key)
+    if stored and stored != value and store.manifest.files():
+        raise StoreError(
+            f"the store at {store.dir} was built from another {what} ({stored}, now {value}); "
+            "re-ingest everything with --rebuild (make ingest REBUILD=1), "
+            "or set RAG_STORE_DIR to use a separate store"
+        )
+    store.manifest.set(key, value)
