@@ -120,6 +120,7 @@ def run(
         store.remove_files(gone)
         report.removed = len(gone)
         report.chunks_total = store.count()
+        report.failed.sort(key=lambda f: f.path)
         report.seconds = time.monotonic() - started
         store.log_run(started_at, report.to_json())
     return report

@@ -75,8 +75,8 @@ def _walk(folder: Path, prefix: str, ancestors: set[tuple[int, int]], max_bytes:
         elif info.st_size > max_bytes:
             result.failed.append(Failure(
                 rel,
-                f"file too large: {info.st_size / 2**20:.1f} MB, above the "
-                f"{max_bytes / 2**20:g} MB limit (RAG_MAX_FILE_MB)",
+                f"file too large: {info.st_size / 2**20:.3g} MB, above the "
+                f"{max_bytes / 2**20:.3g} MB limit (RAG_MAX_FILE_MB)",
             ))
         else:
             result.files.append(FoundFile(Path(entry.path), rel, info.st_size, info.st_mtime))
@@ -84,7 +84,7 @@ def _walk(folder: Path, prefix: str, ancestors: set[tuple[int, int]], max_bytes:
 
 def _stat_error(entry: os.DirEntry, error: OSError) -> str:
     if error.errno == errno.ELOOP:
-        return "symlink loop: the link points back to itself"
+        return "symlink loop: following the link never reaches a file"
     if error.errno == errno.ENOENT and entry.is_symlink():
         return f"broken symlink: {os.readlink(entry.path)} does not exist"
     return f"cannot read file: {error.strerror}"

@@ -1,0 +1,50 @@
+"""The command an admin and scripts run: JSON on stdout only, exit codes, --if-empty."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from settings import REPO_ROOT
+
+REPORT_KEYS = {"added", "updated", "removed", "unchanged", "skipped", "failed", "chunks_written", "chunks_total",
+               "seconds"}
+
+
+def ingest_cli(store: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "RAG_STORE_DIR": str(store)}
+    return subprocess.run([sys.executable, "-m", "ingest", *args], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_json_report_is_all_stdout_carries(tmp_path: Path, docs: Path) -> None:
+    (docs / "leave.md").write_text("# Leave\n\nEmployees get 15 days of annual leave.\n")
+    (docs / "notes.bin").write_bytes(b"\x00\x01")
+    result = ingest_cli(tmp_path / "store", str(docs), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert REPORT_KEYS <= set(report)
+    assert (report["added"], report["skipped"], report["failed"]) == (1, 1, [])
+    assert report["chunks_written"] == report["chunks_total"] >= 1
+    assert isinstance(report["seconds"], float)
+
+
+def test_if_empty_skips_a_filled_store(tmp_path: Path, docs: Path) -> None:
+    (docs / "leave.md").write_text("# Leave\n\nEmployees get 15 days of annual leave.\n")
+    assert ingest_cli(tmp_path / "store", str(docs)).returncode == 0
+    (docs / "more.md").write_text("# More\n\nAnother file.\n")
+    result = ingest_cli(tmp_path / "store", str(docs), "--if-empty")
+    assert result.returncode == 0
+    assert "already holds" in result.stderr
+    second = ingest_cli(tmp_path / "store", str(docs), "--json")
+    assert json.loads(second.stdout)["added"] == 1  # more.md was not ingested by --if-empty
+
+
+def test_missing_folder_exits_2_with_the_path(tmp_path: Path) -> None:
+    result = ingest_cli(tmp_path / "store", str(tmp_path / "nowhere"), "--json")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "documents folder not found" in result.stderr and "nowhere" in result.stderr
