@@ -36,7 +36,7 @@ test: setup
 	$(PY) -m pytest
 
 bench: setup
-	$(PY) -m benchmarks.ingest_throughput $(wildcard $(EVAL)/corpus) $(wildcard ../shared/eval/handbook)
+	$(PY) -m benchmarks.ingest_throughput $(wildcard $(EVAL)/corpus/en $(EVAL)/corpus/ko ../shared/eval/handbook)
 
 # Re-pin every package from the dependency groups (needs the package index).
 lock:

@@ -55,7 +55,9 @@ class Embedder(BaseEmbedding):
         return len(self.tokenize(text))
 
     def tokenize(self, text: str) -> list[int]:
-        return self._model.tokenizer.encode(text, add_special_tokens=False)
+        # verbose=False: counting a long text is not feeding it to the model,
+        # so the "longer than the maximum sequence length" warning is noise here.
+        return self._model.tokenizer.encode(text, add_special_tokens=False, verbose=False)
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         vectors = self._model.encode(

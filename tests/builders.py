@@ -21,10 +21,10 @@ KOREAN_FONT = "HYSMyeongJo-Medium"  # a CID font reportlab knows; no font file n
 pdfmetrics.registerFont(UnicodeCIDFont(KOREAN_FONT))
 
 
-def write_pdf(path: Path, pages: list[str], encrypt_password: str | None = None) -> Path:
+def write_pdf(path: Path, pages: list[str], encrypt_password: str | None = None, title: str = "") -> Path:
     """One string per page; Korean text works (CID font)."""
     pdf = canvas.Canvas(str(path), encrypt=encrypt_password)
-    pdf.setTitle(path.stem)
+    pdf.setTitle(title or path.stem)
     for text in pages:
         pdf.setFont(KOREAN_FONT, 11)
         y = 800

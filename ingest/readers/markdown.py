@@ -27,8 +27,16 @@ def split_front_matter(text: str) -> tuple[dict, str]:
 @register(".md", ".markdown")
 def read_markdown(path: Path) -> ParsedDocument:
     meta, body = split_front_matter(read_text_file(path))
-    title = meta.get("title")
-    return ParsedDocument(
-        sections=[Section(text=body)],
-        title=str(title) if title else first_heading(body),
-    )
+    title = str(meta["title"]) if meta.get("title") else first_heading(body)
+    if not body.strip() and meta:
+        # A page that is all front matter (a redirect, a link card) still says
+        # something worth finding: its title and where it points.
+        body = _describe(meta, title)
+    return ParsedDocument(sections=[Section(text=body)], title=title)
+
+
+def _describe(meta: dict, title: str | None) -> str:
+    lines = [f"# {title}"] if title else []
+    lines += [f"{key}: {value}" for key, value in meta.items()
+              if key != "title" and isinstance(value, (str, int, float)) and str(value).strip()]
+    return "\n\n".join(lines)

@@ -153,3 +153,14 @@ def test_every_chunk_carries_its_metadata(ingested) -> None:
             assert chunk["ingested_at"].startswith("20")
             assert chunk["title"]
             assert chunk["file_type"] == Path(source).suffix.lstrip(".")
+
+
+def test_markdown_with_only_front_matter_keeps_its_title_and_link(settings: Settings, docs: Path, embedder) -> None:
+    (docs / "org-chart.md").write_text(
+        "---\ntitle: Org chart\nredirect_to: https://intranet.example/org\nredirect_from:\n  - /org/\n---\n"
+    )
+    report = ingest.run(settings, embedder=embedder)
+    assert report.failed == []
+    [chunk] = stored_chunks(settings)
+    assert chunk["title"] == "Org chart"
+    assert "https://intranet.example/org" in chunk["text"]
