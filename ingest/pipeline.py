@@ -109,6 +109,7 @@ def run(
         bar = tqdm(total=len(todo), unit="file", disable=not progress or not todo, desc="ingest")
         for group in _groups(todo, known, models, report, bar):
             _write_group(store, group, models, report, signature)
+            bar.update(len(group))
             bar.set_postfix(chunks=report.chunks_written)
         bar.close()
 
@@ -133,18 +134,19 @@ def _groups(
     report: IngestReport,
     bar: tqdm,
 ) -> Iterator[list[_Pending]]:
-    """Read and chunk files, yielding them in groups worth one embedding call."""
+    """Read and chunk files, yielding them in groups worth one embedding call.
+
+    The progress bar counts a file when it is stored or has failed."""
     group: list[_Pending] = []
     for file, digest in todo:
-        bar.update(1)
         try:
             nodes = _read_and_chunk(file, digest, models)
-        except ReadError as error:
+        except Exception as error:
+            if not isinstance(error, ReadError):  # a reader library's own bug must not stop the run
+                log.exception("unexpected error reading %s", file.rel)
+                error = ReadError(f"could not read: {type(error).__name__}: {error}")
             report.failed.append(Failure(file.rel, str(error)))
-            continue
-        except Exception as error:  # a reader library's own bug must not stop the run
-            log.exception("unexpected error reading %s", file.rel)
-            report.failed.append(Failure(file.rel, f"could not read: {type(error).__name__}: {error}"))
+            bar.update(1)
             continue
         group.append(_Pending(file, digest, file.rel not in known, nodes))
         if sum(len(p.nodes) for p in group) >= EMBED_GROUP_CHUNKS:
