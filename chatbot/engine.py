@@ -1,0 +1,155 @@
+"""The answer engine: question -> standalone question -> passages -> prompt -> streamed, cited answer."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from settings import Settings
+from storage import Embedder, Store
+
+from .condense import standalone_question
+from .language import NOT_FOUND, Language, detect_language
+from .llm import LocalLLM
+from .prompt import build_prompt
+from .retrieve import Passage, Retriever
+
+_CITATION = re.compile(r"\[(\d+)\]")
+_WORD = re.compile(r"\w+")
+
+
+@dataclass
+class Answer:
+    question: str
+    standalone: str
+    language: Language
+    answer: str = ""
+    found: bool = False
+    sources: list[Passage] = field(default_factory=list)  # exactly the passages the model was given
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    hit_token_limit: bool = False
+    ttft_s: float | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "answer": self.answer,
+            "found": self.found,
+            "sources": [p.to_json() for p in self.sources],
+            "usage": {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens},
+            "ttft_s": None if self.ttft_s is None else round(self.ttft_s, 3),
+        }
+
+
+@dataclass(frozen=True)
+class SourcesEvent:
+    """First event of every answer: what it will be based on."""
+
+    sources: list[Passage]
+    found: bool
+
+
+@dataclass(frozen=True)
+class TokenEvent:
+    text: str
+
+
+@dataclass(frozen=True)
+class DoneEvent:
+    answer: Answer
+
+
+Event = SourcesEvent | TokenEvent | DoneEvent
+
+
+class ChatEngine:
+    """One per process: the embedder and the LLM are loaded once and shared by every user."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, llm: LocalLLM | None = None) -> None:
+        self.settings = settings
+        self.store = Store(settings)
+        self.embedder = embedder or Embedder(settings.embed_model_path, settings.embed_batch_size)
+        self.retriever = Retriever(self.store, self.embedder)
+        self._llm = llm
+
+    @property
+    def llm(self) -> LocalLLM:
+        """Loaded on first use: search-only callers (CLI search, retrieval eval) never pay for it."""
+        if self._llm is None:
+            self._llm = LocalLLM(self.settings.llm_model_path, self.settings.llm_context, self.settings.llm_threads)
+        return self._llm
+
+    @property
+    def model_name(self) -> str:
+        return self.llm.name
+
+    def document_count(self) -> int:
+        return len(self.store.files())
+
+    def search(self, query: str, k: int | None = None) -> list[Passage]:
+        return self.retriever.search(query, k or self.settings.top_k)
+
+    def ask(self, question: str, previous_questions: list[str] | None = None) -> Answer:
+        for event in self.stream(question, previous_questions):
+            if isinstance(event, DoneEvent):
+                return event.answer
+        raise RuntimeError("answer stream ended without an answer")
+
+    def stream(self, question: str, previous_questions: list[str] | None = None) -> Iterator[Event]:
+        started = time.monotonic()
+        answer = Answer(
+            question=question,
+            standalone=standalone_question(question, previous_questions or []),
+            language=detect_language(question),
+        )
+        relevant = [p for p in self.search(answer.standalone) if p.score >= self.settings.min_score]
+        if not relevant:
+            # Nothing relevant: say so without running the model on unrelated text.
+            answer.answer = NOT_FOUND[answer.language]
+            answer.ttft_s = time.monotonic() - started
+            yield SourcesEvent([], found=False)
+            yield TokenEvent(answer.answer)
+            yield DoneEvent(answer)
+            return
+
+        prompt = build_prompt(
+            answer.standalone, relevant, self.settings.context_tokens, self.llm.count_tokens,
+            self.settings.system_prompt, self.settings.few_shot,
+        )
+        answer.found, answer.sources = True, prompt.passages
+        yield SourcesEvent(prompt.passages, found=True)
+
+        generation = self.llm.generate(prompt.messages, self.settings.max_answer_tokens)
+        pieces: list[str] = []
+        try:
+            for piece in generation:
+                if answer.ttft_s is None:
+                    answer.ttft_s = time.monotonic() - started
+                pieces.append(piece)
+                yield TokenEvent(piece)
+        finally:
+            generation.cancel()  # the caller stopped listening: free the model for the next one
+        text = "".join(pieces).strip()
+        citation = _missing_citation(text, prompt.passages)
+        if citation:
+            yield TokenEvent(citation)
+        answer.answer = text + citation
+        answer.prompt_tokens = generation.prompt_tokens
+        answer.completion_tokens = generation.completion_tokens
+        answer.hit_token_limit = generation.finish_reason == "length"
+        yield DoneEvent(answer)
+
+
+def _missing_citation(text: str, passages: list[Passage]) -> str:
+    """' [n]' naming the passage the reply overlaps most, when the model cited none.
+
+    Small models often drop the [n] marker; every answer must still point at
+    the passage it rests on.
+    """
+    if not passages or any(1 <= int(n) <= len(passages) for n in _CITATION.findall(text)):
+        return ""
+    words = set(_WORD.findall(text.lower()))
+    overlaps = [len(words & set(_WORD.findall(p.text.lower()))) for p in passages]
+    return f" [{overlaps.index(max(overlaps)) + 1}]"

@@ -1,0 +1,128 @@
+"""`make eval`: retrieval and answer quality on a QA pack (DIR/corpus, DIR/questions.jsonl).
+
+The corpus goes into a store of its own (never the production one), reused
+when unchanged. Per language: document recall@k and MRR over the top-k
+chunks' source files; ctx@k, whether a gold answer string is in the text of
+the top-k chunks (the model can only answer from what it is given); and,
+unless retrieval-only, the answers' quality, prompt size and latency.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import sys
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import ingest
+from settings import Settings
+
+from .engine import Answer, ChatEngine
+from .retrieve import Passage
+
+KS = (1, 5, 10)
+_CITATION = re.compile(r"\[(\d+)\]")
+
+
+@dataclass(frozen=True)
+class Question:
+    question: str
+    answers: list[str]
+    doc: str
+    lang: str
+
+
+def normalise(text: str) -> str:
+    """Case- and space-insensitive form for answer matching."""
+    return " ".join(unicodedata.normalize("NFC", text).lower().split())
+
+
+def contains_answer(text: str, answers: list[str]) -> bool:
+    haystack = normalise(text)
+    return any(normalise(a) in haystack for a in answers)
+
+
+def load_questions(folder: Path, limit: int | None) -> dict[str, list[Question]]:
+    by_lang: dict[str, list[Question]] = {}
+    with open(folder / "questions.jsonl", encoding="utf-8") as lines:
+        for line in lines:
+            item = json.loads(line)
+            questions = by_lang.setdefault(item["lang"], [])
+            if limit is None or len(questions) < limit:
+                questions.append(Question(item["question"], item["answers"], item["doc"], item["lang"]))
+    return by_lang
+
+
+def eval_settings(settings: Settings, folder: Path, store: Path | None) -> Settings:
+    name = folder.resolve().name
+    return settings.model_copy(update={
+        "docs_dir": folder / "corpus",
+        "store_dir": store or settings.data_dir / "eval" / name,
+    })
+
+
+def run_eval(
+    settings: Settings, folder: Path, store: Path | None = None, retrieval_only: bool = False,
+    limit: int | None = None, progress: bool = False,
+) -> dict[str, dict]:
+    scoped = eval_settings(settings, folder, store)
+    engine = ChatEngine(scoped)  # the LLM loads on the first answer, so retrieval-only runs never load it
+    report = ingest.run(scoped, embedder=engine.embedder, progress=progress)
+    if report.failed:
+        print(f"eval: {len(report.failed)} corpus files failed to ingest", file=sys.stderr)
+    results = {}
+    for lang, questions in load_questions(folder, limit).items():
+        results[lang] = _evaluate(engine, questions, retrieval_only, progress)
+    return results
+
+
+def _evaluate(engine: ChatEngine, questions: list[Question], retrieval_only: bool, progress: bool) -> dict:
+    hits = {k: 0 for k in KS}
+    ctx = {k: 0 for k in KS}
+    reciprocal_ranks = []
+    answers: list[Answer] = []
+    answer_contains = cites_gold = 0
+    for number, q in enumerate(questions, start=1):
+        passages = engine.search(q.question, max(KS))
+        rank = next((i for i, p in enumerate(passages, start=1) if _is_gold(p, q)), None)
+        reciprocal_ranks.append(1 / rank if rank else 0.0)
+        for k in KS:
+            hits[k] += rank is not None and rank <= k
+            ctx[k] += contains_answer("\n".join(p.text for p in passages[:k]), q.answers)
+        if not retrieval_only:
+            answer = engine.ask(q.question)
+            answers.append(answer)
+            answer_contains += contains_answer(answer.answer, q.answers)
+            cites_gold += any(_is_gold(p, q) for p in _cited(answer))
+        if progress:
+            print(f"\r{q.lang}: {number}/{len(questions)}", end="", file=sys.stderr, flush=True)
+    if progress:
+        print(file=sys.stderr)
+    n = len(questions)
+    result: dict = {"n": n}
+    result.update({f"recall@{k}": round(hits[k] / n, 3) for k in KS})
+    result["mrr"] = round(statistics.fmean(reciprocal_ranks), 3)
+    result.update({f"ctx@{k}": round(ctx[k] / n, 3) for k in KS})
+    if not retrieval_only:
+        answered = [a for a in answers if a.found]
+        result.update({
+            "answer_contains": round(answer_contains / n, 3),
+            "cites_gold": round(cites_gold / n, 3),
+            "found": round(len(answered) / n, 3),
+            "hit_token_limit": round(sum(a.hit_token_limit for a in answers) / n, 3),
+            "prompt_tokens_p50": statistics.median([a.prompt_tokens for a in answered]) if answered else 0,
+            "ttft_p50_s": round(statistics.median([a.ttft_s or 0.0 for a in answers]), 3),
+        })
+    return result
+
+
+def _is_gold(passage: Passage, question: Question) -> bool:
+    return Path(passage.source).name == question.doc
+
+
+def _cited(answer: Answer) -> list[Passage]:
+    numbers = {int(n) for n in _CITATION.findall(answer.answer)}
+    return [p for i, p in enumerate(answer.sources, start=1) if i in numbers]

@@ -1,0 +1,21 @@
+"""Which language a question is in, and the fixed replies in each."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Language = Literal["ko", "en"]
+
+NOT_FOUND: dict[Language, str] = {
+    "en": "I could not find this in the documents.",
+    "ko": "문서에서 해당 내용을 찾을 수 없습니다.",
+}
+
+
+def detect_language(text: str) -> Language:
+    """Korean when a fair share of the letters are Hangul, else English."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return "en"
+    hangul = sum(1 for ch in letters if "\uac00" <= ch <= "\ud7a3" or "\u3131" <= ch <= "\u318e")
+    return "ko" if hangul / len(letters) >= 0.3 else "en"

@@ -1,0 +1,99 @@
+"""The local LLM: llama.cpp on a GGUF file, one generation at a time, streamed to many callers.
+
+A llama.cpp context is not thread-safe, so one worker thread owns it and
+takes requests from a FIFO queue. Each request streams into its own queue:
+a caller who reads slowly (or goes away) never holds up the model or the
+other callers.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+_END = object()
+
+
+@dataclass
+class Generation:
+    """One request's reply. Iterate for text pieces; counts are final when iteration ends."""
+
+    prompt_tokens: int
+    completion_tokens: int = 0
+    finish_reason: str | None = None  # "stop" or "length" (hit the max-token limit)
+    _pieces: queue.Queue = field(default_factory=queue.Queue, repr=False)
+    _cancelled: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def __iter__(self) -> Iterator[str]:
+        while (item := self._pieces.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def cancel(self) -> None:
+        """Stop generating (the caller went away); harmless after the end."""
+        self._cancelled.set()
+
+
+class LocalLLM:
+    def __init__(self, model_path: Path, n_ctx: int = 4096, n_threads: int = 2) -> None:
+        from llama_cpp import Llama
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        if not Path(model_path).is_file():
+            raise FileNotFoundError(f"LLM file not found: {model_path} (RAG_LLM_MODEL)")
+        self._llm = Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=n_threads, n_batch=512, verbose=False)
+        template = self._llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise ValueError(f"{model_path} has no chat template in its GGUF metadata")
+        eos = self._llm.token_eos()
+        # The model's own chat template, as its GGUF metadata gives it.
+        self._formatter = Jinja2ChatFormatter(
+            template=template,
+            eos_token=self._llm.detokenize([eos], special=True).decode("utf-8", "ignore"),
+            bos_token=self._llm.detokenize([self._llm.token_bos()], special=True).decode("utf-8", "ignore"),
+            stop_token_ids=[eos],
+        )
+        self.name = str(self._llm.metadata.get("general.name") or Path(model_path).stem)
+        self.file_name = Path(model_path).name
+        self._jobs: queue.Queue = queue.Queue()
+        threading.Thread(target=self._work, name="llm-worker", daemon=True).start()
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def generate(self, messages: list[dict[str, str]], max_tokens: int) -> Generation:
+        rendered = self._formatter(messages=messages)
+        tokens = self._llm.tokenize(rendered.prompt.encode("utf-8"), add_bos=True, special=True)
+        generation = Generation(prompt_tokens=len(tokens))
+        stop = rendered.stop if isinstance(rendered.stop, list) else [rendered.stop] if rendered.stop else []
+        self._jobs.put((generation, tokens, stop, max_tokens))
+        return generation
+
+    def _work(self) -> None:
+        while True:
+            generation, tokens, stop, max_tokens = self._jobs.get()
+            try:
+                if not generation._cancelled.is_set():
+                    self._run(generation, tokens, stop, max_tokens)
+            except Exception as error:  # reported to that caller; the worker serves the next one
+                generation._pieces.put(error)
+            finally:
+                generation._pieces.put(_END)
+
+    def _run(self, generation: Generation, tokens: list[int], stop: list[str], max_tokens: int) -> None:
+        stream = self._llm.create_completion(
+            tokens, max_tokens=max_tokens, stop=stop, stream=True, temperature=0.0, repeat_penalty=1.1
+        )
+        for chunk in stream:
+            choice = chunk["choices"][0]
+            if choice["text"]:
+                generation.completion_tokens += 1
+                generation._pieces.put(choice["text"])
+            generation.finish_reason = choice.get("finish_reason") or generation.finish_reason
+            if generation._cancelled.is_set():
+                stream.close()
+                return
