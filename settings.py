@@ -36,6 +36,8 @@ _OFFLINE_ENV = {
     "ANONYMIZED_TELEMETRY": "False",  # chromadb
     "GRADIO_ANALYTICS_ENABLED": "False",
     "DO_NOT_TRACK": "1",
+    "FASTAPI_OTEL_AUTO_CONFIGURE": "false",  # FastAPI's OpenTelemetry exporters
+    "OTEL_SDK_DISABLED": "true",
     "TOKENIZERS_PARALLELISM": "false",
 }
 os.environ.update(_OFFLINE_ENV)
@@ -86,7 +88,18 @@ class Settings(BaseSettings):
     top_k: int = Field(4, gt=0, description="Passages retrieved for a question.")
     context_tokens: int = Field(900, gt=0, description="Prompt budget for passages, in the LLM's tokens.")
     max_answer_tokens: int = Field(200, gt=0)
-    min_score: float = Field(0.3, description="Below this best-passage similarity: 'not found', no LLM call.")
+    # A passage is relevant when it holds enough of the question's terms, or
+    # (per language) its vector is close enough; with no relevant passage the
+    # answer is "not found" and the LLM is not called. Calibrated in docs/BENCHMARKS.md.
+    min_coverage: float = Field(0.5, ge=0, le=1, description="Share of the question's terms in the passage.")
+    min_dense: dict[str, float] = Field(
+        default_factory=lambda: {"en": 0.55, "ko": 1.01},  # the packaged embedder is English-only
+        description="Cosine similarity that alone makes a passage relevant, per question language.",
+    )
+    fusion_weights: dict[str, tuple[float, float]] = Field(
+        default_factory=lambda: {"en": (1.0, 1.0), "ko": (0.2, 1.0)},
+        description="(dense, BM25) weights of reciprocal-rank fusion, per question language.",
+    )
     llm_context: int = Field(4096, gt=0, description="llama.cpp context window (n_ctx).")
     llm_threads: int = Field(2, gt=0)
     system_prompt: str | None = Field(None, description="Replaces the built-in system prompt.")

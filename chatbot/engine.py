@@ -71,7 +71,7 @@ class ChatEngine:
         self.settings = settings
         self.store = Store(settings)
         self.embedder = embedder or Embedder(settings.embed_model_path, settings.embed_batch_size)
-        self.retriever = Retriever(self.store, self.embedder)
+        self.retriever = Retriever(self.store, self.embedder, settings.fusion_weights)
         self._llm = llm
 
     @property
@@ -89,7 +89,12 @@ class ChatEngine:
         return len(self.store.files())
 
     def search(self, query: str, k: int | None = None) -> list[Passage]:
-        return self.retriever.search(query, k or self.settings.top_k)
+        return self.retriever.search(query, k or self.settings.top_k, detect_language(query))
+
+    def is_relevant(self, passage: Passage, language: Language) -> bool:
+        return passage.coverage >= self.settings.min_coverage or passage.dense >= self.settings.min_dense.get(
+            language, 1.01
+        )
 
     def ask(self, question: str, previous_questions: list[str] | None = None) -> Answer:
         for event in self.stream(question, previous_questions):
@@ -104,7 +109,7 @@ class ChatEngine:
             standalone=standalone_question(question, previous_questions or []),
             language=detect_language(question),
         )
-        relevant = [p for p in self.search(answer.standalone) if p.score >= self.settings.min_score]
+        relevant = [p for p in self.search(answer.standalone) if self.is_relevant(p, answer.language)]
         if not relevant:
             # Nothing relevant: say so without running the model on unrelated text.
             answer.answer = NOT_FOUND[answer.language]
@@ -132,24 +137,26 @@ class ChatEngine:
         finally:
             generation.cancel()  # the caller stopped listening: free the model for the next one
         text = "".join(pieces).strip()
-        citation = _missing_citation(text, prompt.passages)
-        if citation:
-            yield TokenEvent(citation)
-        answer.answer = text + citation
+        # The final answer (DoneEvent) is authoritative: invalid markers the
+        # stream showed are dropped from it, and its citation is appended here.
+        answer.answer = _with_citation(text, prompt.passages)
+        if answer.answer.startswith(text) and answer.answer != text:
+            yield TokenEvent(answer.answer[len(text):])
         answer.prompt_tokens = generation.prompt_tokens
         answer.completion_tokens = generation.completion_tokens
         answer.hit_token_limit = generation.finish_reason == "length"
         yield DoneEvent(answer)
 
 
-def _missing_citation(text: str, passages: list[Passage]) -> str:
-    """' [n]' naming the passage the reply overlaps most, when the model cited none.
+def _with_citation(text: str, passages: list[Passage]) -> str:
+    """The reply with valid [n] markers only, ending with the passage it overlaps most.
 
-    Small models often drop the [n] marker; every answer must still point at
-    the passage it rests on.
+    The model is not shown passage numbers (it invents them); the marker is
+    the passage sharing most words with the reply.
     """
-    if not passages or any(1 <= int(n) <= len(passages) for n in _CITATION.findall(text)):
-        return ""
-    words = set(_WORD.findall(text.lower()))
+    cleaned = _CITATION.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= len(passages) else "", text).strip()
+    if not passages or _CITATION.search(cleaned):
+        return cleaned
+    words = set(_WORD.findall(cleaned.lower()))
     overlaps = [len(words & set(_WORD.findall(p.text.lower()))) for p in passages]
-    return f" [{overlaps.index(max(overlaps)) + 1}]"
+    return f"{cleaned} [{overlaps.index(max(overlaps)) + 1}]"

@@ -57,8 +57,7 @@ class LocalLLM:
             bos_token=self._llm.detokenize([self._llm.token_bos()], special=True).decode("utf-8", "ignore"),
             stop_token_ids=[eos],
         )
-        self.name = str(self._llm.metadata.get("general.name") or Path(model_path).stem)
-        self.file_name = Path(model_path).name
+        self.name = Path(model_path).stem
         self._jobs: queue.Queue = queue.Queue()
         threading.Thread(target=self._work, name="llm-worker", daemon=True).start()
 

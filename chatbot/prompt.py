@@ -7,12 +7,14 @@ from typing import Callable
 
 from .retrieve import Passage
 
-DEFAULT_SYSTEM_PROMPT = (
-    "You answer questions about company documents. Use only the numbered passages given with the "
-    "question. Answer in one or two sentences, in the language of the question, and cite the passage "
-    "you used like [1]. If the passages do not contain the answer, say that the documents do not "
-    "contain it."
-)
+# Measured on the sample documents with SmolLM2-135M (docs/BENCHMARKS.md): every
+# instruction added to this short prompt (cite [n], answer in the question's
+# language, say when the passages lack the answer) made its answers worse, and
+# numbered passage headers made it invent citations ([4] with one passage).
+# So the engine does those jobs itself: it answers "not found" before calling
+# the model, and marks the passage each answer rests on. Larger models can be
+# given a fuller prompt with RAG_SYSTEM_PROMPT or `system_prompt` in rag.yaml.
+DEFAULT_SYSTEM_PROMPT = "Answer the question using only the context. Reply with one short sentence."
 
 Message = dict[str, str]
 
@@ -33,6 +35,8 @@ def build_prompt(
 ) -> Prompt:
     """Passages in rank order while they fit `budget` tokens of the model's own tokenizer.
 
+    Passage i of the prompt is source [i] of the answer.
+
     The best passage always goes in, cut to the budget if it alone is larger:
     an answer needs at least one passage, and Korean text costs the model
     about two tokens per character.
@@ -41,7 +45,7 @@ def build_prompt(
     blocks: list[str] = []
     used = 0
     for passage in passages:
-        block = _block(len(shown) + 1, passage)
+        block = passage.text.strip()
         cost = count_tokens(block)
         if used + cost > budget:
             if shown:
@@ -53,19 +57,14 @@ def build_prompt(
         used += cost
     messages: list[Message] = [{"role": "system", "content": system_prompt or DEFAULT_SYSTEM_PROMPT}]
     for example in few_shot or []:
-        messages.append({"role": "user", "content": _user(example["question"], [f"[1] {example['context']}"])})
+        messages.append({"role": "user", "content": _user(example["question"], [example["context"]])})
         messages.append({"role": "assistant", "content": example["answer"]})
     messages.append({"role": "user", "content": _user(question, blocks)})
     return Prompt(messages=messages, passages=shown)
 
 
-def _block(number: int, passage: Passage) -> str:
-    where = f" - {passage.heading}" if passage.heading else ""
-    return f"[{number}] ({passage.label}{where})\n{passage.text.strip()}"
-
-
 def _user(question: str, blocks: list[str]) -> str:
-    return "Passages:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}"
+    return "Context:\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}"
 
 
 def _cut_to_tokens(text: str, budget: int, count_tokens: Callable[[str], int]) -> str:

@@ -16,10 +16,12 @@ from llama_index.core import Document
 from llama_index.core.node_parser import MarkdownNodeParser, SentenceSplitter
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
+from storage import Analyzer, as_metadata
+
 from .readers import ParsedDocument, Section
 
 # Bump when the chunking logic changes, so stores re-chunk their files.
-CHUNKER_VERSION = 1
+CHUNKER_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -38,8 +40,11 @@ def chunker_signature(chunk_size: int, chunk_overlap: int) -> str:
 
 
 class Chunker:
-    def __init__(self, chunk_size: int, chunk_overlap: int, tokenizer: Callable[[str], list]) -> None:
+    def __init__(
+        self, chunk_size: int, chunk_overlap: int, tokenizer: Callable[[str], list], analyzer: Analyzer
+    ) -> None:
         self.signature = chunker_signature(chunk_size, chunk_overlap)
+        self._analyzer = analyzer
         self._markdown = MarkdownNodeParser()
         self._splitter = SentenceSplitter(
             chunk_size=chunk_size, chunk_overlap=chunk_overlap, tokenizer=tokenizer
@@ -54,10 +59,15 @@ class Chunker:
             for text in self._splitter.split_text(body)
             if text.strip()
         ]
-        return [
+        nodes = [
             _node(file, f"{file.content_hash}/{self.signature}", index, title, section, heading, text)
             for index, (section, heading, text) in enumerate(pieces)
         ]
+        for node in nodes:
+            # Index terms travel with the chunk: the BM25 index is rebuilt from them.
+            terms = self._analyzer.terms(embedding_text(str(node.metadata["heading"]), node.text))
+            node.metadata["lexical"] = as_metadata(terms)
+        return nodes
 
     def _headed_bodies(self, section: Section) -> list[tuple[str, str]]:
         """(heading path, text) for each heading's part of the section."""

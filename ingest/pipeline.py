@@ -19,7 +19,7 @@ from llama_index.core.schema import TextNode
 from tqdm import tqdm
 
 from settings import Settings
-from storage import Embedder, FileRecord, Store, model_fingerprint, now_iso, writer
+from storage import Analyzer, Embedder, FileRecord, Store, model_fingerprint, now_iso, writer
 
 from .chunking import Chunker, FileInfo, chunker_signature, embedding_text
 from .readers import ReadError, reader_for
@@ -64,7 +64,7 @@ class _Models:
     def chunker(self) -> Chunker:
         if self._chunker is None:
             self._chunker = Chunker(
-                self._settings.chunk_size, self._settings.chunk_overlap, self.embedder.tokenize
+                self._settings.chunk_size, self._settings.chunk_overlap, self.embedder.tokenize, Analyzer()
             )
         return self._chunker
 
@@ -120,6 +120,8 @@ def run(
         ]
         store.remove_files(gone)
         report.removed = len(gone)
+        if report.added or report.updated or report.removed or repaired or not store.lexical_index_path.exists():
+            store.rebuild_lexical_index()
         report.chunks_total = store.count()
         report.failed.sort(key=lambda f: f.path)
         report.seconds = time.monotonic() - started

@@ -6,11 +6,15 @@
 import settings as _settings  # noqa: F401  (offline mode before any model library loads)
 
 from .embedding import Embedder, model_fingerprint
+from .lexical import Analyzer, LexicalIndex, as_metadata
 from .manifest import FileRecord
 from .store import Reconciliation, Store, StoreError, now_iso, stored_chunk_count, writer
 
 __all__ = [
+    "Analyzer",
     "Embedder",
+    "LexicalIndex",
+    "as_metadata",
     "FileRecord",
     "Reconciliation",
     "Store",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
@@ -29,13 +29,21 @@ def open_collection(
 
 
 def all_ids(collection: chromadb.Collection) -> set[str]:
-    ids: set[str] = set()
+    return {chunk_id for chunk_id, _ in _pages(collection, include=[])}
+
+
+def iter_metadata(collection: chromadb.Collection) -> Iterator[tuple[str, dict]]:
+    return _pages(collection, include=["metadatas"])
+
+
+def _pages(collection: chromadb.Collection, include: list) -> Iterator[tuple[str, dict]]:
     offset = 0
     while True:
-        page = collection.get(include=[], limit=BATCH, offset=offset)["ids"]
-        ids.update(page)
-        if len(page) < BATCH:
-            return ids
+        page = collection.get(include=include, limit=BATCH, offset=offset)
+        metadatas = page.get("metadatas") or [{}] * len(page["ids"])
+        yield from zip(page["ids"], metadatas)
+        if len(page["ids"]) < BATCH:
+            return
         offset += BATCH
 
 

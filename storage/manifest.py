@@ -52,10 +52,11 @@ class FileRecord:
 class Manifest:
     def __init__(self, db_path: Path) -> None:
         db_path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: we open transactions ourselves, so each
-        # change below is one atomic commit (synchronous=FULL survives SIGKILL
-        # and power loss alike).
-        self._db = sqlite3.connect(db_path, isolation_level=None)
+        # isolation_level=None: each change below is one atomic statement
+        # (synchronous=FULL survives SIGKILL and power loss alike).
+        # check_same_thread=False: the server reads it from request threads;
+        # SQLite itself serialises access to one connection.
+        self._db = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._migrate()

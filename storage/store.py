@@ -30,6 +30,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 from settings import Settings
 
 from . import chroma
+from .lexical import LexicalIndex
 from .manifest import FileRecord, Manifest
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,27 @@ class Store:
         orphans = sorted(present - referenced)
         chroma.delete_ids(self.collection, orphans)
         return Reconciliation(orphans_deleted=len(orphans), rows_dropped=len(broken))
+
+    @property
+    def lexical_index_path(self) -> Path:
+        return self.dir / "bm25"
+
+    def load_lexical_index(self) -> LexicalIndex:
+        return LexicalIndex.load(self.lexical_index_path)
+
+    def rebuild_lexical_index(self) -> LexicalIndex:
+        """BM25 over every chunk now in the collection (each chunk carries its terms)."""
+        return LexicalIndex.build(self.collection, self.lexical_index_path)
+
+    def passages_with_vectors(self, ids: list[str]) -> dict[str, tuple[str, dict, list[float]]]:
+        """Text, metadata and vector of these chunks, by id."""
+        if not ids:
+            return {}
+        found = self.collection.get(ids=ids, include=["documents", "metadatas", "embeddings"])
+        return {
+            i: (d, m, list(v))
+            for i, d, m, v in zip(found["ids"], found["documents"], found["metadatas"], found["embeddings"])
+        }
 
     def log_run(self, started_at: str, report: dict) -> None:
         self.manifest.log_run(started_at, now_iso(), report)

@@ -34,3 +34,30 @@ def docs(tmp_path: Path) -> Path:
 @pytest.fixture
 def settings(tmp_path: Path, docs: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", docs_dir=docs, store_dir=tmp_path / "store")
+
+
+@pytest.fixture(scope="session")
+def llm():
+    from chatbot.llm import LocalLLM
+
+    return LocalLLM(Settings().llm_model_path)
+
+
+@pytest.fixture(scope="session")
+def sample_settings(tmp_path_factory: pytest.TempPathFactory, embedder) -> Settings:
+    """A store holding the repository's own sample documents (documents/), ingested once."""
+    import ingest
+    from settings import REPO_ROOT
+
+    root = tmp_path_factory.mktemp("samples")
+    settings = Settings(data_dir=root / "data", docs_dir=REPO_ROOT / "documents", store_dir=root / "store")
+    report = ingest.run(settings, embedder=embedder)
+    assert report.failed == [], report.failed
+    return settings
+
+
+@pytest.fixture(scope="session")
+def engine(sample_settings: Settings, embedder, llm):
+    from chatbot import ChatEngine
+
+    return ChatEngine(sample_settings, embedder=embedder, llm=llm)

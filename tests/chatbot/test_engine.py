@@ -1,0 +1,72 @@
+"""The answer engine on the sample documents, with the real models."""
+
+from __future__ import annotations
+
+import re
+
+from chatbot import ChatEngine, DoneEvent, SourcesEvent, TokenEvent
+from chatbot.language import NOT_FOUND
+
+
+def sources_of(answer) -> list[str]:
+    return [p.source for p in answer.sources]
+
+
+def test_english_question_is_answered_from_the_right_document(engine: ChatEngine) -> None:
+    answer = engine.ask("How many days of annual leave do employees get?")
+    assert answer.found
+    assert sources_of(answer)[0] == "hr/hr-policy.md"
+    assert "15 days" in answer.sources[0].text
+    assert answer.prompt_tokens > 0 and answer.completion_tokens > 0
+    assert answer.ttft_s is not None and answer.ttft_s > 0
+
+
+def test_every_answer_cites_a_passage_it_was_given(engine: ChatEngine) -> None:
+    answer = engine.ask("How long must passwords be?")
+    cited = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
+    assert cited and cited <= set(range(1, len(answer.sources) + 1))
+    assert "it/security-rules.pdf" in sources_of(answer)
+
+
+def test_korean_question_finds_the_korean_document(engine: ChatEngine) -> None:
+    answer = engine.ask("연차 휴가는 며칠인가요?")
+    assert answer.found and answer.language == "ko"
+    assert "hr/인사규정.hwpx" in sources_of(answer)
+    assert any("15일의 유급 연차 휴가" in p.text for p in answer.sources)
+
+
+def test_sources_keep_page_slide_and_sheet(engine: ChatEngine) -> None:
+    pdf = engine.search("Use the company VPN on public Wi-Fi", k=3)
+    assert (pdf[0].source, pdf[0].page) == ("it/security-rules.pdf", 2)
+    sheet = engine.search("해외 일비 한도", k=3)
+    assert any(p.source == "finance/경비_한도표.xlsx" and p.sheet == "출장비" for p in sheet)
+
+
+def test_unrelated_question_is_not_found_without_calling_the_model(engine: ChatEngine) -> None:
+    for question, language in (("What is the capital of France?", "en"), ("2022년 월드컵 우승국은 어디인가요?", "ko")):
+        answer = engine.ask(question)
+        assert not answer.found
+        assert answer.answer == NOT_FOUND[language]
+        assert answer.sources == []
+        assert answer.prompt_tokens == answer.completion_tokens == 0
+
+
+def test_follow_up_is_made_standalone_before_retrieval(engine: ChatEngine) -> None:
+    first = "How many days of annual leave do employees get?"
+    answer = engine.ask("and for contractors?", previous_questions=[first])
+    assert answer.standalone.startswith(first)
+    assert any("Contractors do not receive annual leave" in p.text for p in answer.sources)
+
+
+def test_stream_sends_sources_first_then_tokens_then_the_answer(engine: ChatEngine) -> None:
+    events = list(engine.stream("What is the taxi limit for late work?"))
+    assert isinstance(events[0], SourcesEvent) and events[0].found
+    tokens = [e for e in events if isinstance(e, TokenEvent)]
+    assert len(tokens) > 1
+    assert isinstance(events[-1], DoneEvent)
+    done = events[-1].answer
+    without_markers = lambda text: re.sub(r"\s*\[\d+\]", "", text).split()  # noqa: E731
+    assert without_markers(done.answer) == without_markers("".join(t.text for t in tokens))
+    assert re.search(r"\[\d+\]$", done.answer)
+    assert done.sources == events[0].sources
+    assert "finance/expense-rules.docx" in sources_of(done)

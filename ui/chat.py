@@ -1,0 +1,99 @@
+"""The chat page (Gradio): streamed answers, their sources under them, Korean and English.
+
+Each browser session keeps its own conversation (gr.State). The page loads
+nothing from outside this server: system fonts, no analytics.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Iterator
+
+import gradio as gr
+
+from chatbot import ChatEngine, DoneEvent, Passage, SourcesEvent, TokenEvent
+
+from .i18n import EXAMPLES, LANGUAGES, TEXT, browser_language
+
+THEME = gr.themes.Default(font=["system-ui", "Apple SD Gothic Neo", "Malgun Gothic", "sans-serif"],
+                          font_mono=["ui-monospace", "monospace"])
+CSS = """
+#sources details { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 4px 10px; margin: 4px 0; }
+#sources summary { cursor: pointer; font-weight: 600; }
+#sources .passage { white-space: pre-wrap; margin-top: 6px; }
+"""
+
+
+def render_sources(passages: list[Passage], found: bool, lang: str) -> str:
+    """Each source as a <details>: click its name to read the passage."""
+    words = TEXT[lang]
+    if not found:
+        return f"<p>{html.escape(words['no_sources'])}</p>"
+    items = "".join(
+        f"<details><summary>[{n}] {html.escape(p.label)}</summary>"
+        f"<div class='passage'>{html.escape(p.text)}</div></details>"
+        for n, p in enumerate(passages, start=1)
+    )
+    return f"<h4>{html.escape(words['sources'])}</h4>{items}"
+
+
+def build(engine: ChatEngine) -> gr.Blocks:
+    with gr.Blocks(title="Private RAG", analytics_enabled=False) as page:
+        lang = gr.State("en")
+        asked = gr.State([])  # this session's earlier questions, for follow-ups
+        with gr.Row():
+            title = gr.Markdown()
+            language = gr.Radio(choices=[(v, k) for k, v in LANGUAGES.items()], value="en", show_label=False,
+                                elem_id="language", scale=0)
+        status = gr.Markdown(elem_id="status")
+        conversation = gr.Chatbot(elem_id="conversation", height=420, show_label=False)
+        with gr.Row():
+            question = gr.Textbox(show_label=False, elem_id="question", scale=5, autofocus=True)
+            send = gr.Button(variant="primary", elem_id="send", scale=1)
+            new_chat = gr.Button(elem_id="new-chat", scale=1)
+        with gr.Row():
+            examples_label = gr.Markdown()
+            examples = [gr.Button(size="sm", elem_classes="example") for _ in range(3)]
+        sources = gr.HTML(elem_id="sources")
+
+        def labels(code: str) -> list:
+            words = TEXT[code]
+            status_text = words["status"].format(model=engine.model_name, documents=engine.document_count())
+            return [code, code, f"## {words['title']}", status_text,
+                    gr.update(placeholder=words["placeholder"]), gr.update(value=words["send"]),
+                    gr.update(value=words["new_chat"]), words["examples"],
+                    *[gr.update(value=e) for e in EXAMPLES[code]]]
+
+        label_outputs = [lang, language, title, status, question, send, new_chat, examples_label, *examples]
+
+        def on_load(request: gr.Request) -> list:
+            return labels(browser_language(request.headers.get("accept-language")))
+
+        def respond(message: str, history: list, earlier: list[str], code: str) -> Iterator[tuple]:
+            message = (message or "").strip()
+            if not message:
+                yield history, "", earlier, gr.update()
+                return
+            history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+            panel = ""
+            for event in engine.stream(message, earlier):
+                if isinstance(event, SourcesEvent):
+                    panel = render_sources(event.sources, event.found, code)
+                elif isinstance(event, TokenEvent):
+                    history[-1]["content"] += event.text
+                elif isinstance(event, DoneEvent):
+                    history[-1]["content"] = event.answer.answer
+                yield history, "", earlier, panel
+            yield history, "", [*earlier, message], panel
+
+        page.load(on_load, outputs=label_outputs)
+        language.change(labels, inputs=language, outputs=label_outputs)
+        chat_io = dict(inputs=[question, conversation, asked, lang], outputs=[conversation, question, asked, sources])
+        question.submit(respond, **chat_io)
+        send.click(respond, **chat_io)
+        for button in examples:
+            button.click(respond, inputs=[button, conversation, asked, lang], outputs=chat_io["outputs"])
+        new_chat.click(lambda: ([], "", [], ""), outputs=[conversation, question, asked, sources])
+    # Many sessions may wait at once; the LLM worker answers them one after another.
+    page.queue(default_concurrency_limit=16)
+    return page

@@ -1,0 +1,55 @@
+"""The UI's words in Korean and English."""
+
+from __future__ import annotations
+
+LANGUAGES = {"ko": "한국어", "en": "English"}
+
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Company documents assistant",
+        "status": "Model: **{model}** · Documents indexed: **{documents}** · Nothing leaves this server.",
+        "placeholder": "Ask about our policies, e.g. “How many days of annual leave do I get?”",
+        "send": "Ask",
+        "new_chat": "New chat",
+        "examples": "Try:",
+        "sources": "Sources",
+        "no_sources": "No passage in the documents matched this question.",
+        "language": "Language",
+    },
+    "ko": {
+        "title": "사내 문서 도우미",
+        "status": "모델: **{model}** · 색인된 문서: **{documents}**개 · 모든 데이터는 이 서버 밖으로 나가지 않습니다.",
+        "placeholder": "사내 규정에 대해 물어보세요. 예: “연차 휴가는 며칠인가요?”",
+        "send": "질문하기",
+        "new_chat": "새 대화",
+        "examples": "예시 질문:",
+        "sources": "출처",
+        "no_sources": "이 질문과 맞는 문서 내용을 찾지 못했습니다.",
+        "language": "언어",
+    },
+}
+
+# Drawn from the sample documents in documents/.
+EXAMPLES: dict[str, list[str]] = {
+    "en": [
+        "How many days of annual leave do employees get?",
+        "What is the taxi limit for late work?",
+        "How long must passwords be?",
+    ],
+    "ko": [
+        "연차 휴가는 며칠인가요?",
+        "비밀번호는 몇 자 이상이어야 하나요?",
+        "수습 기간은 얼마나 되나요?",
+    ],
+}
+
+
+def browser_language(accept_language: str | None) -> str:
+    """'ko' when the browser prefers Korean over English, else 'en'."""
+    for part in (accept_language or "").split(","):
+        code = part.split(";")[0].strip().lower()
+        if code.startswith("ko"):
+            return "ko"
+        if code.startswith("en"):
+            return "en"
+    return "en"
