@@ -9,7 +9,7 @@ PIP_VERSION := 26.3
 EVAL ?= ../shared/eval/dev
 DOCS ?=
 
-.PHONY: setup ingest run test bench lock clean
+.PHONY: setup ingest run test eval bench lock clean
 
 setup: $(STAMP)
 
@@ -40,16 +40,21 @@ pin = $(shell sed -n 's/^$(1)==//p' constraints.txt)
 ingest: setup
 	$(PY) -m ingest $(DOCS) $(if $(REBUILD),--rebuild)
 
+# One process: ingest documents/ if the store is empty, then serve the chat page and the API.
 run: setup
 	$(PY) -m ingest --if-empty
-	@echo
-	@echo "Documents are in the store. Ask from a script with:"
-	@echo "  $(PY) -m ingest --help   (the chat UI comes with the answer engine)"
+	$(PY) -m ui
 
 test: setup
 	$(PY) -m pytest
 
+# Retrieval and answer quality on a QA pack (DIR/corpus + DIR/questions.jsonl), in a store of its own.
+eval: setup
+	@test -d "$(EVAL)" || { echo "no eval pack at $(EVAL): make eval EVAL=DIR"; exit 2; }
+	$(PY) -m chatbot eval $(EVAL) $(if $(LIMIT),--limit $(LIMIT)) $(if $(RETRIEVAL_ONLY),--retrieval-only) $(if $(JSON),--json)
+
 bench: setup
+	$(PY) -m benchmarks.llm_speed
 	$(PY) -m benchmarks.ingest_throughput $(wildcard $(EVAL)/corpus/en $(EVAL)/corpus/ko ../shared/eval/handbook)
 
 # Re-pin every package from the dependency groups (needs the package index).

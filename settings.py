@@ -87,7 +87,11 @@ class Settings(BaseSettings):
     # answering
     top_k: int = Field(4, gt=0, description="Passages retrieved for a question.")
     context_tokens: int = Field(900, gt=0, description="Prompt budget for passages, in the LLM's tokens.")
-    max_answer_tokens: int = Field(200, gt=0)
+    max_answer_tokens: int = Field(120, gt=0, description="Hard limit on a reply's length.")
+    stop: list[str] = Field(
+        default_factory=lambda: ["\n\n", "\nQuestion:", "Context:"],
+        description="Generation stops at these: small models run on into made-up follow-ups.",
+    )
     # A passage is relevant when it holds enough of the question's terms, or
     # (per language) its vector is close enough; with no relevant passage the
     # answer is "not found" and the LLM is not called. Calibrated in docs/BENCHMARKS.md.

@@ -126,7 +126,7 @@ class ChatEngine:
         answer.found, answer.sources = True, prompt.passages
         yield SourcesEvent(prompt.passages, found=True)
 
-        generation = self.llm.generate(prompt.messages, self.settings.max_answer_tokens)
+        generation = self.llm.generate(prompt.messages, self.settings.max_answer_tokens, self.settings.stop)
         pieces: list[str] = []
         try:
             for piece in generation:

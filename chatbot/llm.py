@@ -64,11 +64,12 @@ class LocalLLM:
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
-    def generate(self, messages: list[dict[str, str]], max_tokens: int) -> Generation:
+    def generate(self, messages: list[dict[str, str]], max_tokens: int, stop: list[str] | None = None) -> Generation:
         rendered = self._formatter(messages=messages)
         tokens = self._llm.tokenize(rendered.prompt.encode("utf-8"), add_bos=True, special=True)
         generation = Generation(prompt_tokens=len(tokens))
-        stop = rendered.stop if isinstance(rendered.stop, list) else [rendered.stop] if rendered.stop else []
+        template_stop = rendered.stop if isinstance(rendered.stop, list) else [rendered.stop] if rendered.stop else []
+        stop = [*template_stop, *(stop or [])]
         self._jobs.put((generation, tokens, stop, max_tokens))
         return generation
 

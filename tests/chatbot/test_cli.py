@@ -1,0 +1,70 @@
+"""python -m chatbot search|ask|eval --json: stdout is the JSON alone."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from settings import REPO_ROOT, Settings
+
+
+def chatbot_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "RAG_STORE_DIR": str(settings.store_path), "RAG_DATA_DIR": str(settings.data_dir)}
+    return subprocess.run([sys.executable, "-m", "chatbot", *args], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_search_json(sample_settings: Settings) -> None:
+    result = chatbot_cli(sample_settings, "search", "What is the taxi limit for late work?", "--k", "3", "--json")
+    assert result.returncode == 0, result.stderr
+    passages = json.loads(result.stdout)
+    assert len(passages) == 3
+    assert {"source", "page", "score", "text"} <= set(passages[0])
+    assert any(p["source"] == "finance/expense-rules.docx" and "Taxi" in p["text"] for p in passages)
+
+
+def test_ask_json(sample_settings: Settings) -> None:
+    result = chatbot_cli(sample_settings, "ask", "How long is the probation period?", "--json")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert set(answer) == {"answer", "found", "sources", "usage", "ttft_s"}
+    assert answer["found"] is True
+    assert answer["sources"][0]["source"] == "onboarding/onboarding-guide.md"
+    assert answer["usage"]["prompt_tokens"] > 0 and answer["ttft_s"] > 0
+
+
+def test_ask_json_not_found(sample_settings: Settings) -> None:
+    answer = json.loads(chatbot_cli(sample_settings, "ask", "Who won the 2022 World Cup?", "--json").stdout)
+    assert (answer["found"], answer["sources"]) == (False, [])
+
+
+def test_eval_on_a_pack_of_the_same_layout(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    (pack / "corpus" / "en").mkdir(parents=True)
+    (pack / "corpus" / "ko").mkdir(parents=True)
+    (pack / "corpus" / "en" / "leave.txt").write_text("Leave\n\nEmployees get 15 days of annual leave.")
+    (pack / "corpus" / "en" / "parking.txt").write_text("Parking\n\nParking is free in lot B for staff.")
+    (pack / "corpus" / "ko" / "휴가.txt").write_text("휴가\n\n연차 휴가는 15일이다.")
+    questions = [
+        {"question": "How many days of annual leave?", "answers": ["15 days"], "doc": "leave.txt", "lang": "en"},
+        {"question": "Where is parking free?", "answers": ["lot B"], "doc": "parking.txt", "lang": "en"},
+        {"question": "연차 휴가는 며칠인가?", "answers": ["15일"], "doc": "휴가.txt", "lang": "ko"},
+    ]
+    (pack / "questions.jsonl").write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in questions))
+    settings = Settings(data_dir=tmp_path / "data")
+
+    retrieval = chatbot_cli(settings, "eval", str(pack), "--retrieval-only", "--json")
+    assert retrieval.returncode == 0, retrieval.stderr
+    report = json.loads(retrieval.stdout)
+    assert report["en"]["n"] == 2 and report["ko"]["n"] == 1
+    assert report["en"]["recall@1"] == report["ko"]["recall@1"] == 1.0
+    assert report["en"]["ctx@1"] == 1.0
+    assert "answer_contains" not in report["en"]
+    assert (tmp_path / "data" / "eval" / "pack").is_dir()  # its own store, not the production one
+
+    full = json.loads(chatbot_cli(settings, "eval", str(pack), "--limit", "1", "--json").stdout)
+    assert full["en"]["n"] == 1
+    assert {"answer_contains", "cites_gold", "prompt_tokens_p50", "ttft_p50_s"} <= set(full["en"])

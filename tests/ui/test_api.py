@@ -1,0 +1,105 @@
+"""The HTTP API of the running server: streamed answers with sources, not-found, follow-ups, several users."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.request
+
+import pytest
+
+
+def post(url: str, body: dict) -> urllib.request.addinfourl:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    return urllib.request.urlopen(request, timeout=300)
+
+
+def ask(server: str, question: str, history: list[str] | None = None) -> list[dict]:
+    with post(f"{server}/api/ask", {"question": question, "history": history or []}) as response:
+        assert response.headers["Content-Type"].startswith("application/x-ndjson")
+        return [json.loads(line) for line in response]
+
+
+def test_health_names_the_model_and_counts_documents(server: str) -> None:
+    health = json.load(urllib.request.urlopen(f"{server}/api/health"))
+    assert health["model"] == "SmolLM2-135M-Instruct.Q4_1"
+    assert health["documents"] == 9 and health["chunks"] > 9
+
+
+def test_answer_streams_with_sources_from_the_right_document(server: str) -> None:
+    events = ask(server, "How many days of annual leave do employees get?")
+    assert events[0]["type"] == "sources" and events[0]["found"]
+    assert events[0]["sources"][0]["source"] == "hr/hr-policy.md"
+    assert sum(e["type"] == "token" for e in events) > 1
+    done = events[-1]
+    assert done["type"] == "done" and done["found"]
+    assert done["answer"].strip()
+    assert done["sources"] == events[0]["sources"]
+    assert done["usage"]["prompt_tokens"] > 0 and done["usage"]["completion_tokens"] > 0
+
+
+def test_tokens_arrive_before_the_answer_ends(server: str) -> None:
+    """Streaming for real: the first token is read while the model is still writing."""
+    with post(f"{server}/api/ask", {"question": "What is the taxi limit for late work?"}) as response:
+        lines = iter(response)
+        assert json.loads(next(lines))["type"] == "sources"
+        first_token = json.loads(next(lines))
+        assert first_token["type"] == "token"
+        rest = [json.loads(line) for line in lines]
+    assert rest[-1]["type"] == "done" and len(rest) > 1
+
+
+def test_not_found_answer_in_the_questions_language(server: str) -> None:
+    english = ask(server, "What is the capital of France?")[-1]
+    korean = ask(server, "2022년 월드컵 우승국은 어디인가요?")[-1]
+    assert (english["found"], english["sources"], english["usage"]["completion_tokens"]) == (False, [], 0)
+    assert english["answer"] == "I could not find this in the documents."
+    assert korean["answer"] == "문서에서 해당 내용을 찾을 수 없습니다."
+
+
+def test_follow_up_uses_the_conversation(server: str) -> None:
+    done = ask(server, "and for contractors?", history=["How many days of annual leave do employees get?"])[-1]
+    assert done["standalone"] == "How many days of annual leave do employees get? and for contractors?"
+    assert any("Contractors do not receive annual leave" in s["text"] for s in done["sources"])
+
+
+def test_search_endpoint(server: str) -> None:
+    with post(f"{server}/api/search", {"query": "비밀번호 길이", "k": 3}) as response:
+        passages = json.load(response)
+    assert passages[0]["source"] == "it/정보보안_수칙.txt"
+    assert {"source", "page", "score", "text"} <= set(passages[0])
+
+
+def test_bad_request_names_the_field(server: str) -> None:
+    with pytest.raises(urllib.error.HTTPError) as error:
+        post(f"{server}/api/ask", {"question": ""})
+    assert error.value.code == 422
+    assert "question" in error.value.read().decode()
+
+
+def test_several_users_at_once_and_a_slow_reader_blocks_no_one(server: str) -> None:
+    questions = ["How long is the probation period?", "What is the taxi limit for late work?",
+                 "수습 기간은 얼마나 되나요?"]
+    results: dict[str, dict] = {}
+
+    def user(question: str) -> None:
+        results[question] = ask(server, question)[-1]
+
+    # A client that reads its first line and then stalls, holding its stream open.
+    slow = post(f"{server}/api/ask", {"question": "How many days of annual leave do employees get?"})
+    slow.readline()
+    threads = [threading.Thread(target=user, args=(q,)) for q in questions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert set(results) == set(questions)
+    assert results["How long is the probation period?"]["sources"][0]["source"] == "onboarding/onboarding-guide.md"
+    assert any(s["source"] == "finance/expense-rules.docx" for s in results["What is the taxi limit for late work?"]["sources"])
+    assert all(r["type"] == "done" and r["answer"] for r in results.values())
+    time.sleep(0.1)
+    rest = [json.loads(line) for line in slow]  # the slow reader still gets its whole answer
+    slow.close()
+    assert rest[-1]["type"] == "done" and rest[-1]["found"]

@@ -1,0 +1,88 @@
+"""The chat page in headless Chromium with every non-loopback request blocked: it renders, speaks
+Korean to a Korean browser, answers a Korean question with its sources, and shows a passage on click."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from settings import REPO_ROOT
+
+CHROMIUM = shutil.which("chromium")
+OUTPUT = REPO_ROOT / "test-output" / "browser"
+
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="NOT RUN: Debian's chromium is not installed (apt-get install chromium; .ci/run installs it)",
+)
+
+# Chromium's own background traffic (updates, sync) is switched off; what remains is the page's.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-default-apps"]
+
+
+@pytest.fixture
+def page(server: str):
+    from playwright.sync_api import sync_playwright
+
+    outside: list[str] = []
+
+    def loopback_only(route) -> None:
+        url = route.request.url
+        if url.startswith(("data:", "blob:")) or urlparse(url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(locale="ko-KR", viewport={"width": 1200, "height": 1000})
+        page = context.new_page()
+        page.route("**/*", loopback_only)
+        page.goto(server, wait_until="load")
+        page.wait_for_selector("#question textarea")
+        # The words are set when the page has loaded and told the server its language.
+        page.wait_for_function("() => document.querySelector('#status').innerText.trim().length > 0")
+        yield page
+        browser.close()
+    assert outside == [], f"the page tried to reach outside this machine: {outside}"
+
+
+def test_korean_question_gets_an_answer_with_sources(page) -> None:
+    assert page.inner_text("#send").strip() == "질문하기"  # follows the browser's language
+    assert "SmolLM2-135M-Instruct.Q4_1" in page.inner_text("#status")
+
+    page.fill("#question textarea", "연차 휴가는 며칠인가요?")
+    page.click("#send")
+    page.wait_for_selector("#sources details", timeout=120_000)
+    # The answer is complete when its citation marker [n] has arrived.
+    page.wait_for_function(
+        "() => /\\[\\d+\\]\\s*$/.test([...document.querySelectorAll('#conversation .message')].pop()?.innerText || '')",
+        timeout=120_000,
+    )
+    sources = page.inner_text("#sources")
+    assert "hr/인사규정.hwpx" in sources
+
+    first = page.locator("#sources details").first
+    first.locator("summary").click()
+    assert first.get_attribute("open") is not None
+    assert re.search(r"\d+일", first.locator(".passage").inner_text())
+
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "korean-answer.png"), full_page=True)
+
+
+def test_language_is_switchable_and_new_chat_clears(page) -> None:
+    page.get_by_text("English", exact=True).click()
+    page.wait_for_function("() => document.querySelector('#send').innerText.trim() === 'Ask'")
+    page.locator(".example").first.click()  # an example question from the sample documents
+    page.wait_for_selector("#sources details", timeout=120_000)
+    assert "hr/hr-policy.md" in page.inner_text("#sources")
+    page.click("#new-chat")
+    page.wait_for_function("() => !document.querySelector('#sources details')")
+    assert page.locator("#conversation .message").count() == 0
