@@ -95,9 +95,9 @@ class Settings(BaseSettings):
     # A passage is relevant when it holds enough of the question's terms, or
     # (per language) its vector is close enough; with no relevant passage the
     # answer is "not found" and the LLM is not called. Calibrated in docs/BENCHMARKS.md.
-    min_coverage: float = Field(0.5, ge=0, le=1, description="Share of the question's terms in the passage.")
+    min_coverage: float = Field(0.4, ge=0, le=1, description="Share of the question's terms in the passage.")
     min_dense: dict[str, float] = Field(
-        default_factory=lambda: {"en": 0.55, "ko": 1.01},  # the packaged embedder is English-only
+        default_factory=lambda: {"en": 0.45, "ko": 1.01},  # the packaged embedder is English-only
         description="Cosine similarity that alone makes a passage relevant, per question language.",
     )
     fusion_weights: dict[str, tuple[float, float]] = Field(
