@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
 from settings import Settings
 from storage import Store
 
@@ -26,3 +32,24 @@ def manifest_paths(settings: Settings) -> set[str]:
         return set(store.files())
     finally:
         store.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float, log: Path | None = None) -> None:
+    """Poll `url` until it answers; kill the server and fail if it dies or takes too long."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                tail = log.read_text()[-3000:] if log else ""
+                raise AssertionError(f"server at {url} did not start\n{tail}")
+            time.sleep(0.3)

@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 import ingest
 from settings import Settings
-from tests.helpers import stored_chunks
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.helpers import free_port, stored_chunks, wait_until_up
 
 
 @pytest.fixture
@@ -35,16 +26,7 @@ def chroma_server(tmp_path: Path):
         [str(binary), "run", "--path", str(tmp_path / "chroma-server"), "--host", "127.0.0.1", "--port", str(port)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise AssertionError("chroma server did not start")
-            time.sleep(0.2)
+    wait_until_up(f"http://127.0.0.1:{port}/api/v2/heartbeat", process, timeout=30)
     yield port
     process.terminate()
     process.wait(timeout=10)
