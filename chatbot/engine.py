@@ -92,9 +92,9 @@ class ChatEngine:
         return self.retriever.search(query, k or self.settings.top_k, detect_language(query))
 
     def is_relevant(self, passage: Passage, language: Language) -> bool:
-        return passage.coverage >= self.settings.min_coverage or passage.dense >= self.settings.min_dense.get(
-            language, 1.01
-        )
+        """Enough of the question's terms, or (where configured for the language) a close enough vector."""
+        dense_threshold = self.settings.min_dense.get(language, float("inf"))
+        return passage.coverage >= self.settings.min_coverage or passage.dense >= dense_threshold
 
     def ask(self, question: str, previous_questions: list[str] | None = None) -> Answer:
         for event in self.stream(question, previous_questions):

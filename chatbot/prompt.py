@@ -1,4 +1,4 @@
-"""The prompt: a system prompt, optional few-shot examples, numbered passages within a token budget."""
+"""The prompt: a system prompt, optional few-shot examples, the passages within a token budget."""
 
 from __future__ import annotations
 
@@ -7,14 +7,19 @@ from typing import Callable
 
 from .retrieve import Passage
 
-# Measured on the sample documents with SmolLM2-135M (docs/BENCHMARKS.md): every
-# instruction added to this short prompt (cite [n], answer in the question's
-# language, say when the passages lack the answer) made its answers worse, and
-# numbered passage headers made it invent citations ([4] with one passage).
-# So the engine does those jobs itself: it answers "not found" before calling
-# the model, and marks the passage each answer rests on. Larger models can be
-# given a fuller prompt with RAG_SYSTEM_PROMPT or `system_prompt` in rag.yaml.
-DEFAULT_SYSTEM_PROMPT = "Answer the question using only the context. Reply with one short sentence."
+# The instructions the product promises: answer only from the passages, in
+# the question's language, cite, and say so when the passages lack the answer.
+# The passages themselves go in without "[n]" headers: with numbered headers
+# SmolLM2-135M copied the format and invented citations ([4] with one
+# passage), so the engine attaches each answer's [n] itself (engine.py).
+# Measured against a one-line prompt in docs/BENCHMARKS.md; replace it with
+# RAG_SYSTEM_PROMPT or `system_prompt` in rag.yaml.
+DEFAULT_SYSTEM_PROMPT = (
+    "You answer questions about company documents. Use only the numbered passages given with the "
+    "question. Answer in one or two sentences, in the language of the question, and cite the passage "
+    "you used like [1]. If the passages do not contain the answer, say that the documents do not "
+    "contain it."
+)
 
 Message = dict[str, str]
 
