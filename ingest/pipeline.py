@@ -140,6 +140,7 @@ def _groups(
 
     The progress bar counts a file when it is stored or has failed."""
     group: list[_Pending] = []
+    waiting = 0  # chunks in `group`
     for file, digest in todo:
         try:
             nodes = _read_and_chunk(file, digest, models)
@@ -151,9 +152,10 @@ def _groups(
             bar.update(1)
             continue
         group.append(_Pending(file, digest, file.rel not in known, nodes))
-        if sum(len(p.nodes) for p in group) >= EMBED_GROUP_CHUNKS:
+        waiting += len(nodes)
+        if waiting >= EMBED_GROUP_CHUNKS:
             yield group
-            group = []
+            group, waiting = [], 0
     if group:
         yield group
 
