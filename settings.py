@@ -15,6 +15,7 @@ import importlib.util
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import (
@@ -100,10 +101,14 @@ class Settings(BaseSettings):
         default_factory=lambda: {"en": 0.45, "ko": 1.01},  # the packaged embedder is English-only
         description="Cosine similarity that alone makes a passage relevant, per question language.",
     )
-    fusion_weights: dict[str, tuple[float, float]] = Field(
-        default_factory=lambda: {"en": (1.0, 1.0), "ko": (0.2, 1.0)},
-        description="(dense, BM25) weights of reciprocal-rank fusion, per question language.",
+    fusion: Literal["relative", "rrf"] = Field(
+        "relative", description="How the dense and BM25 rankings are fused (compared in docs/BENCHMARKS.md)."
     )
+    fusion_weights: dict[str, tuple[float, float]] | None = Field(
+        None,
+        description="(dense, BM25) weights per question language; default: measured from what the embedder reads.",
+    )
+    reranker_model: Path | None = Field(None, description="Cross-encoder folder that re-orders the candidates.")
     llm_context: int = Field(4096, gt=0, description="llama.cpp context window (n_ctx).")
     llm_threads: int = Field(2, gt=0)
     system_prompt: str | None = Field(None, description="Replaces the built-in system prompt.")

@@ -6,6 +6,7 @@
 """
 
 import settings as _settings  # noqa: F401  (offline mode before any model library loads)
+from storage import SearchFilter
 
 from .engine import Answer, ChatEngine, DoneEvent, Event, SourcesEvent, TokenEvent
 from .language import detect_language
@@ -17,6 +18,7 @@ __all__ = [
     "DoneEvent",
     "Event",
     "Passage",
+    "SearchFilter",
     "SourcesEvent",
     "TokenEvent",
     "detect_language",

@@ -1,7 +1,10 @@
 """python -m chatbot search|ask|eval: the answer engine for scripts and admins.
 
-    search "question" [--k N] [--json]
-    ask "question" [--json]
+    search "question" [--k N] [--json] [FILTERS]
+    ask "question" [--json] [FILTERS]
+
+FILTERS limit the files passages come from: --folder hr (and its subfolders),
+--type pdf (repeatable), --since 2026-01-01 and --until 2026-06-30 (modified).
     eval DIR [--json] [--retrieval-only] [--limit N] [--store PATH]
 
 With --json, stdout carries only the JSON; logs and progress go to stderr.
@@ -14,9 +17,12 @@ import contextlib
 import json
 import logging
 import sys
+from datetime import date
 from pathlib import Path
 
 from settings import get_settings
+
+from storage import SearchFilter
 
 from .engine import ChatEngine, SourcesEvent, TokenEvent
 from .eval import run_eval
@@ -32,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     ask = commands.add_parser("ask", help="an answer with its sources")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true")
+    for command in (search, ask):
+        _add_filter_arguments(command)
     evaluate = commands.add_parser("eval", help="retrieval and answer quality on a QA pack")
     evaluate.add_argument("folder", type=Path)
     evaluate.add_argument("--json", action="store_true")
@@ -49,21 +57,34 @@ def main(argv: list[str] | None = None) -> int:
                               progress=sys.stderr.isatty())
             output = result if args.json else _eval_table(result)
         elif args.command == "search":
-            passages = ChatEngine(get_settings()).search(args.question, args.k)
+            passages = ChatEngine(get_settings()).search(args.question, args.k, _filter(args))
             output = [p.to_json() for p in passages] if args.json else "\n\n".join(
                 f"{p.score:.3f}  {p.label}\n{p.text}" for p in passages)
         else:
-            output = _ask(ChatEngine(get_settings()), args.question, args.json, stdout)
+            output = _ask(ChatEngine(get_settings()), args.question, _filter(args), args.json, stdout)
     if output is not None:
         print(json.dumps(output, ensure_ascii=False) if args.json else output, file=stdout)
     return 0
 
 
-def _ask(engine: ChatEngine, question: str, as_json: bool, stdout) -> dict | str | None:
+def _add_filter_arguments(command: argparse.ArgumentParser) -> None:
+    group = command.add_argument_group("filters")
+    group.add_argument("--folder", help="only this folder (relative to the documents folder) and below")
+    group.add_argument("--type", dest="file_types", action="append", default=[], metavar="EXT",
+                       help="only files with this extension; repeatable")
+    group.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD", help="modified on or after")
+    group.add_argument("--until", type=date.fromisoformat, metavar="YYYY-MM-DD", help="modified on or before")
+
+
+def _filter(args: argparse.Namespace) -> SearchFilter:
+    return SearchFilter(args.folder, tuple(args.file_types), args.since, args.until)
+
+
+def _ask(engine: ChatEngine, question: str, search_filter: SearchFilter, as_json: bool, stdout) -> dict | str | None:
     if as_json:
-        return engine.ask(question).to_json()
+        return engine.ask(question, search_filter=search_filter).to_json()
     # Streamed to the terminal as the model writes it.
-    for event in engine.stream(question):
+    for event in engine.stream(question, search_filter=search_filter):
         if isinstance(event, SourcesEvent):
             sources = event.sources
         elif isinstance(event, TokenEvent):
@@ -73,10 +94,22 @@ def _ask(engine: ChatEngine, question: str, as_json: bool, stdout) -> dict | str
 
 
 def _eval_table(result: dict[str, dict]) -> str:
-    keys = list(next(iter(result.values())).keys()) if result else []
-    rows = [" | ".join(["metric", *result]), " | ".join(["---"] * (len(result) + 1))]
-    rows += [" | ".join([key, *(str(result[lang].get(key, "")) for lang in result)]) for key in keys]
+    """Metrics down, languages across; each single ranker's retrieval metrics as "dense recall@1" etc."""
+    flat = {lang: _flatten(metrics) for lang, metrics in result.items()}
+    keys = list(next(iter(flat.values())).keys()) if flat else []
+    rows = [" | ".join(["metric", *flat]), " | ".join(["---"] * (len(flat) + 1))]
+    rows += [" | ".join([key, *(str(flat[lang].get(key, "")) for lang in flat)]) for key in keys]
     return "\n".join(rows)
+
+
+def _flatten(metrics: dict, prefix: str = "") -> dict:
+    flat: dict = {}
+    for key, value in metrics.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key} "))
+        else:
+            flat[prefix + key] = value
+    return flat
 
 
 if __name__ == "__main__":

@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from settings import Settings
-from storage import Embedder, Store
+from storage import Embedder, SearchFilter, Store
 
 from .condense import standalone_question
+from .fusion import fusion_weights
 from .language import NOT_FOUND, Language, detect_language
 from .llm import LocalLLM
 from .prompt import build_prompt
+from .rerank import Reranker
 from .retrieve import Passage, Retriever
 
 _CITATION = re.compile(r"\[(\d+)\]")
@@ -71,7 +73,10 @@ class ChatEngine:
         self.settings = settings
         self.store = Store(settings)
         self.embedder = embedder or Embedder(settings.embed_model_path, settings.embed_batch_size)
-        self.retriever = Retriever(self.store, self.embedder, settings.fusion_weights)
+        self.retriever = Retriever(
+            self.store, self.embedder, fusion_weights(self.embedder, settings.fusion_weights), settings.fusion,
+            Reranker(settings.reranker_model) if settings.reranker_model else None,
+        )
         self._llm = llm
 
     @property
@@ -88,28 +93,33 @@ class ChatEngine:
     def document_count(self) -> int:
         return len(self.store.files())
 
-    def search(self, query: str, k: int | None = None) -> list[Passage]:
-        return self.retriever.search(query, k or self.settings.top_k, detect_language(query))
+    def search(self, query: str, k: int | None = None, search_filter: SearchFilter | None = None) -> list[Passage]:
+        return self.retriever.search(query, k or self.settings.top_k, detect_language(query), search_filter)
 
     def is_relevant(self, passage: Passage, language: Language) -> bool:
         """Enough of the question's terms, or (where configured for the language) a close enough vector."""
         dense_threshold = self.settings.min_dense.get(language, float("inf"))
         return passage.coverage >= self.settings.min_coverage or passage.dense >= dense_threshold
 
-    def ask(self, question: str, previous_questions: list[str] | None = None) -> Answer:
-        for event in self.stream(question, previous_questions):
+    def ask(
+        self, question: str, previous_questions: list[str] | None = None, search_filter: SearchFilter | None = None
+    ) -> Answer:
+        for event in self.stream(question, previous_questions, search_filter):
             if isinstance(event, DoneEvent):
                 return event.answer
         raise RuntimeError("answer stream ended without an answer")
 
-    def stream(self, question: str, previous_questions: list[str] | None = None) -> Iterator[Event]:
+    def stream(
+        self, question: str, previous_questions: list[str] | None = None, search_filter: SearchFilter | None = None
+    ) -> Iterator[Event]:
         started = time.monotonic()
         answer = Answer(
             question=question,
             standalone=standalone_question(question, previous_questions or []),
             language=detect_language(question),
         )
-        relevant = [p for p in self.search(answer.standalone) if self.is_relevant(p, answer.language)]
+        passages = self.search(answer.standalone, search_filter=search_filter)
+        relevant = [p for p in passages if self.is_relevant(p, answer.language)]
         if not relevant:
             # Nothing relevant: say so without running the model on unrelated text.
             answer.answer = NOT_FOUND[answer.language]

@@ -3,7 +3,8 @@
 The corpus goes into a store of its own (never the production one), reused
 when unchanged. Per language: document recall@k and MRR over the top-k
 chunks' source files; ctx@k, whether a gold answer string is in the text of
-the top-k chunks (the model can only answer from what it is given); and,
+the top-k chunks (the model can only answer from what it is given) — for the
+hybrid retrieval the chat uses and, beside it, for each ranker alone; and,
 unless retrieval-only, the answers' quality, prompt size and latency.
 """
 
@@ -21,9 +22,11 @@ import ingest
 from settings import Settings
 
 from .engine import Answer, ChatEngine
+from .language import detect_language
 from .retrieve import Passage
 
 KS = (1, 5, 10)
+SINGLE_RANKERS = {"dense": (1.0, 0.0), "bm25": (0.0, 1.0)}  # (dense, lexical) weights
 _CITATION = re.compile(r"\[(\d+)\]")
 
 
@@ -80,18 +83,15 @@ def run_eval(
 
 
 def _evaluate(engine: ChatEngine, questions: list[Question], retrieval_only: bool, progress: bool) -> dict:
-    hits = {k: 0 for k in KS}
-    ctx = {k: 0 for k in KS}
-    reciprocal_ranks = []
+    hybrid = _RetrievalScore()
+    singles = {name: _RetrievalScore() for name in SINGLE_RANKERS}
     answers: list[Answer] = []
     answer_contains = cites_gold = 0
     for number, q in enumerate(questions, start=1):
-        passages = engine.search(q.question, max(KS))
-        rank = next((i for i, p in enumerate(passages, start=1) if _is_gold(p, q)), None)
-        reciprocal_ranks.append(1 / rank if rank else 0.0)
-        for k in KS:
-            hits[k] += rank is not None and rank <= k
-            ctx[k] += contains_answer("\n".join(p.text for p in passages[:k]), q.answers)
+        language = detect_language(q.question)
+        hybrid.add(engine.search(q.question, max(KS)), q)
+        for name, weights in SINGLE_RANKERS.items():
+            singles[name].add(engine.retriever.search(q.question, max(KS), language, weights=weights), q)
         if not retrieval_only:
             answer = engine.ask(q.question)
             answers.append(answer)
@@ -102,10 +102,7 @@ def _evaluate(engine: ChatEngine, questions: list[Question], retrieval_only: boo
     if progress:
         print(file=sys.stderr)
     n = len(questions)
-    result: dict = {"n": n}
-    result.update({f"recall@{k}": round(hits[k] / n, 3) for k in KS})
-    result["mrr"] = round(statistics.fmean(reciprocal_ranks), 3)
-    result.update({f"ctx@{k}": round(ctx[k] / n, 3) for k in KS})
+    result: dict = {"n": n, **hybrid.metrics()}
     if not retrieval_only:
         answered = [a for a in answers if a.found]
         result.update({
@@ -116,7 +113,31 @@ def _evaluate(engine: ChatEngine, questions: list[Question], retrieval_only: boo
             "prompt_tokens_p50": statistics.median([a.prompt_tokens for a in answered]) if answered else 0,
             "ttft_p50_s": round(statistics.median([a.ttft_s or 0.0 for a in answers]), 3),
         })
+    result.update({name: score.metrics() for name, score in singles.items()})
     return result
+
+
+class _RetrievalScore:
+    """recall@k, MRR and ctx@k of one retrieval over a set of questions."""
+
+    def __init__(self) -> None:
+        self.hits = {k: 0 for k in KS}
+        self.ctx = {k: 0 for k in KS}
+        self.reciprocal_ranks: list[float] = []
+
+    def add(self, passages: list[Passage], q: Question) -> None:
+        rank = next((i for i, p in enumerate(passages, start=1) if _is_gold(p, q)), None)
+        self.reciprocal_ranks.append(1 / rank if rank else 0.0)
+        for k in KS:
+            self.hits[k] += rank is not None and rank <= k
+            self.ctx[k] += contains_answer("\n".join(p.text for p in passages[:k]), q.answers)
+
+    def metrics(self) -> dict:
+        n = len(self.reciprocal_ranks)
+        result = {f"recall@{k}": round(self.hits[k] / n, 3) for k in KS}
+        result["mrr"] = round(statistics.fmean(self.reciprocal_ranks), 3)
+        result.update({f"ctx@{k}": round(self.ctx[k] / n, 3) for k in KS})
+        return result
 
 
 def _is_gold(passage: Passage, question: Question) -> bool:

@@ -1,9 +1,11 @@
-"""Passages for a question: dense vectors and BM25 terms, fused by reciprocal rank.
+"""Passages for a question: dense vectors and BM25 terms, fused, optionally re-ranked.
 
 Dense retrieval is a llama-index retriever over the store's Chroma
 collection; the lexical side is the store's BM25 index over Kiwi morphemes
-(Korean) and stemmed words (English). The packaged embedder is English-only,
-so the fusion weighs each ranker by the question's language.
+(Korean) and stemmed words (English). The fusion weighs each ranker by the
+question's language (chatbot/fusion.py); a cross-encoder, when configured,
+re-orders the fused candidates. A search filter limits both rankers to the
+files it matches.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ import numpy as np
 from llama_index.core import VectorStoreIndex
 from llama_index.core.retrievers import VectorIndexRetriever
 from llama_index.core.schema import QueryBundle
+from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
 
-from storage import Analyzer, Embedder, LexicalIndex, Store
+from storage import Analyzer, Embedder, LexicalIndex, SearchFilter, Store
 
+from .fusion import FusionMode, Ranking, fuse
 from .language import Language
-
-RRF_K = 60  # the usual reciprocal-rank-fusion constant
+from .rerank import Reranker
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,7 @@ class Passage:
     id: str
     source: str  # path relative to the documents folder
     text: str
-    score: float  # fused rank score: higher is better, comparable within one search only
+    score: float  # fused (or reranker) score: higher is better, comparable within one search only
     dense: float = 0.0  # cosine similarity to the question
     coverage: float = 0.0  # share of the question's terms found in the passage
     title: str = ""
@@ -67,33 +70,63 @@ class Passage:
 
 
 class Retriever:
-    def __init__(self, store: Store, embedder: Embedder, weights: dict[str, tuple[float, float]]) -> None:
+    def __init__(
+        self, store: Store, embedder: Embedder, weights: dict[str, tuple[float, float]],
+        mode: FusionMode = "relative", reranker: Reranker | None = None,
+    ) -> None:
         self._store = store
         self._embedder = embedder
-        self._weights = weights
+        self.weights = weights
+        self._mode = mode
+        self._reranker = reranker
         self._index = VectorStoreIndex.from_vector_store(store.vector_store, embed_model=embedder)
         self._analyzer = Analyzer()
         self._lexical, self._lexical_version = self._load_lexical()
 
-    def search(self, query: str, k: int, language: Language = "en") -> list[Passage]:
+    def search(
+        self, query: str, k: int, language: Language = "en", search_filter: SearchFilter | None = None,
+        weights: tuple[float, float] | None = None,
+    ) -> list[Passage]:
+        """The k best passages; ``weights`` (dense, lexical) overrides the language's, e.g. (1, 0) for dense only."""
         self._refresh_lexical()
+        dense_weight, lexical_weight = weights or self.weights.get(language, (1.0, 1.0))
         depth = max(4 * k, 20)
+        sources, chunk_ids = self._scope(search_filter)
         query_vector = np.asarray(self._embedder.get_query_embedding(query))
-        dense_hits = VectorIndexRetriever(self._index, similarity_top_k=depth).retrieve(
-            QueryBundle(query_str=query, embedding=query_vector.tolist())
-        )
         terms = self._analyzer.terms(query)
-        lexical_hits = self._lexical.search(terms, depth)
-        dense_weight, lexical_weight = self._weights.get(language, (1.0, 1.0))
-        fused: dict[str, float] = {}
-        for weight, ranked in ((dense_weight, [h.node.node_id for h in dense_hits]),
-                               (lexical_weight, [chunk_id for chunk_id, _ in lexical_hits])):
-            for rank, chunk_id in enumerate(ranked, start=1):
-                fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank)
-        best = sorted(fused, key=fused.__getitem__, reverse=True)[:k]
-        records = self._store.passages_with_vectors(best)
+        dense = self._dense(query, query_vector, depth, sources) if dense_weight else []
+        lexical = self._lexical.search(terms, depth, chunk_ids) if lexical_weight else []
+        fused = fuse([(dense_weight, dense), (lexical_weight, lexical)], self._mode)
+        ranked = sorted(fused, key=fused.__getitem__, reverse=True)
+        if self._reranker is None:
+            best = ranked[:k]
+            records = self._store.passages_with_vectors(best)
+            scores = fused
+        else:
+            candidates = ranked[:depth]
+            records = self._store.passages_with_vectors(candidates)
+            reranked = self._reranker.order(query, [(i, records[i][0]) for i in candidates if i in records])
+            best, scores = [i for i, _ in reranked[:k]], dict(reranked)
         query_terms = set(terms)
-        return [_passage(i, *records[i], fused[i], query_vector, query_terms) for i in best if i in records]
+        return [_passage(i, *records[i], scores[i], query_vector, query_terms) for i in best if i in records]
+
+    def _scope(self, search_filter: SearchFilter | None) -> tuple[list[str] | None, set[str] | None]:
+        """The files and chunk ids a filter allows; (None, None) for no filter."""
+        if search_filter is None or search_filter.is_empty:
+            return None, None
+        records = self._store.files_matching(search_filter)
+        return [r.path for r in records], {i for r in records for i in r.chunk_ids}
+
+    def _dense(self, query: str, vector: np.ndarray, depth: int, sources: list[str] | None) -> Ranking:
+        filters = None
+        if sources is not None:
+            if not sources:
+                return []
+            filters = MetadataFilters(filters=[MetadataFilter(key="source", value=sources, operator=FilterOperator.IN)])
+        hits = VectorIndexRetriever(self._index, similarity_top_k=depth, filters=filters).retrieve(
+            QueryBundle(query_str=query, embedding=vector.tolist())
+        )
+        return [(hit.node.node_id, float(hit.score or 0.0)) for hit in hits]
 
     def _load_lexical(self) -> tuple[LexicalIndex, float]:
         path = self._store.lexical_index_path

@@ -6,6 +6,7 @@
 import settings as _settings  # noqa: F401  (offline mode before any model library loads)
 
 from .embedding import Embedder, model_fingerprint
+from .filters import SearchFilter
 from .lexical import Analyzer, LexicalIndex, as_metadata
 from .manifest import FileRecord
 from .store import Reconciliation, Store, StoreError, now_iso, stored_chunk_count, writer
@@ -17,6 +18,7 @@ __all__ = [
     "as_metadata",
     "FileRecord",
     "Reconciliation",
+    "SearchFilter",
     "Store",
     "StoreError",
     "model_fingerprint",

@@ -21,6 +21,7 @@ from functools import cached_property
 from pathlib import Path
 
 import bm25s
+import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
@@ -97,15 +98,26 @@ class LexicalIndex:
         bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False) if ids else None
         return cls(folder, bm25, ids)
 
-    def search(self, terms: list[str], k: int) -> list[tuple[str, float]]:
-        """(chunk id, BM25 score) for the k best chunks with any term in common."""
-        if self._bm25 is None or not terms:
+    def search(self, terms: list[str], k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) for the k best chunks with any term in common,
+        among the ``allowed`` chunk ids when given (a search filter)."""
+        if self._bm25 is None or not terms or allowed is not None and not allowed:
             return []
         known = [t for t in terms if t in self._bm25.vocab_dict]
         if not known:
             return []
-        results, scores = self._bm25.retrieve([known], k=min(k, len(self._ids)), show_progress=False)
+        mask = None
+        if allowed is not None:
+            mask = np.zeros(len(self._ids), dtype=np.float32)
+            mask[[self._positions[i] for i in allowed if i in self._positions]] = 1.0
+        results, scores = self._bm25.retrieve(
+            [known], k=min(k, len(self._ids)), show_progress=False, weight_mask=mask
+        )
         return [(self._ids[int(i)], float(s)) for i, s in zip(results[0], scores[0]) if s > 0]
+
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        return {chunk_id: position for position, chunk_id in enumerate(self._ids)}
 
     def _save(self) -> None:
         """Written beside the old index, then swapped in: a reader never sees half an index."""

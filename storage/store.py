@@ -30,6 +30,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 from settings import Settings
 
 from . import chroma
+from .filters import SearchFilter
 from .lexical import LexicalIndex
 from .manifest import FileRecord, Manifest
 
@@ -67,6 +68,9 @@ class Store:
     # reading
     def files(self) -> dict[str, FileRecord]:
         return self.manifest.files()
+
+    def files_matching(self, search_filter: SearchFilter) -> list[FileRecord]:
+        return [record for record in self.manifest.files().values() if search_filter.matches(record)]
 
     def count(self) -> int:
         return self.collection.count()

@@ -1,8 +1,9 @@
 """The HTTP API: the same answer engine as the chat page, for scripts and other tools.
 
     GET  /api/health                       model, documents, chunks
-    POST /api/search {"query", "k"}        passages
-    POST /api/ask    {"question", "history"}
+    POST /api/search {"query", "k", "filters"}        passages
+    POST /api/ask    {"question", "history", "filters"}
+         filters (optional): {"folder", "file_types", "since", "until"} (dates as YYYY-MM-DD)
          -> NDJSON stream: {"type": "sources", "found", "sources"},
             {"type": "token", "text"}..., {"type": "done", "answer", "found", "sources", "usage", "ttft_s"}
 """
@@ -10,23 +11,40 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Iterator
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from chatbot import ChatEngine, DoneEvent, SourcesEvent, TokenEvent
+from chatbot import ChatEngine, DoneEvent, SearchFilter, SourcesEvent, TokenEvent
+
+
+class Filters(BaseModel):
+    """Which files answers may come from; see chatbot.SearchFilter."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    folder: str | None = Field(None, description="This folder (relative to the documents folder) and below.")
+    file_types: list[str] = Field(default_factory=list, description='Extensions, e.g. ["pdf", "docx"].')
+    since: date | None = Field(None, description="Modified on or after.")
+    until: date | None = Field(None, description="Modified on or before.")
+
+    def to_filter(self) -> SearchFilter:
+        return SearchFilter(self.folder, tuple(self.file_types), self.since, self.until)
 
 
 class SearchRequest(BaseModel):
     query: str = Field(min_length=1)
     k: int = Field(5, gt=0, le=50)
+    filters: Filters = Field(default_factory=Filters)
 
 
 class AskRequest(BaseModel):
     question: str = Field(min_length=1, max_length=4000)
     history: list[str] = Field(default_factory=list, description="The user's earlier questions, oldest first.")
+    filters: Filters = Field(default_factory=Filters)
 
 
 def router(engine: ChatEngine) -> APIRouter:
@@ -39,7 +57,7 @@ def router(engine: ChatEngine) -> APIRouter:
 
     @api.post("/search")
     def search(request: SearchRequest) -> list[dict]:
-        return [p.to_json() for p in engine.search(request.query, request.k)]
+        return [p.to_json() for p in engine.search(request.query, request.k, request.filters.to_filter())]
 
     @api.post("/ask")
     def ask(request: AskRequest) -> StreamingResponse:
@@ -49,7 +67,7 @@ def router(engine: ChatEngine) -> APIRouter:
 
 
 def _ndjson(engine: ChatEngine, request: AskRequest) -> Iterator[str]:
-    for event in engine.stream(request.question, request.history):
+    for event in engine.stream(request.question, request.history, request.filters.to_filter()):
         if isinstance(event, SourcesEvent):
             item = {"type": "sources", "found": event.found, "sources": [p.to_json() for p in event.sources]}
         elif isinstance(event, TokenEvent):

@@ -26,6 +26,15 @@ def test_search_json(sample_settings: Settings) -> None:
     assert any(p["source"] == "finance/expense-rules.docx" and "Taxi" in p["text"] for p in passages)
 
 
+def test_search_filters(sample_settings: Settings) -> None:
+    result = chatbot_cli(sample_settings, "search", "비밀번호 길이", "--k", "5", "--folder", "it", "--type", "pdf",
+                         "--since", "2000-01-01", "--json")
+    assert result.returncode == 0, result.stderr
+    assert {p["source"] for p in json.loads(result.stdout)} == {"it/security-rules.pdf"}
+    bad = chatbot_cli(sample_settings, "search", "leave", "--until", "June")
+    assert bad.returncode == 2 and "--until" in bad.stderr
+
+
 def test_ask_json(sample_settings: Settings) -> None:
     result = chatbot_cli(sample_settings, "ask", "How long is the probation period?", "--json")
     assert result.returncode == 0, result.stderr

@@ -72,6 +72,29 @@ def test_search_endpoint(server: str) -> None:
     assert {"source", "page", "score", "text"} <= set(passages[0])
 
 
+def test_search_and_ask_take_filters(server: str) -> None:
+    body = {"query": "비밀번호 길이", "k": 5, "filters": {"folder": "finance", "file_types": ["docx"]}}
+    with post(f"{server}/api/search", body) as response:
+        passages = json.load(response)
+    assert passages and {p["source"] for p in passages} == {"finance/expense-rules.docx"}
+    filters = {"folder": "hr", "file_types": ["md"]}
+    with post(f"{server}/api/ask", {"question": "What is the taxi limit for late work?", "filters": filters}) as r:
+        done = [json.loads(line) for line in r][-1]
+    assert {s["source"] for s in done["sources"]} <= {"hr/hr-policy.md"}
+    with post(f"{server}/api/search", {"query": "leave", "filters": {"since": "2999-01-01"}}) as response:
+        assert json.load(response) == []
+
+
+def test_a_bad_filter_names_the_field(server: str) -> None:
+    with pytest.raises(urllib.error.HTTPError) as error:
+        post(f"{server}/api/search", {"query": "leave", "filters": {"since": "yesterday"}})
+    assert error.value.code == 422
+    assert "since" in error.value.read().decode()
+    with pytest.raises(urllib.error.HTTPError) as error:
+        post(f"{server}/api/search", {"query": "leave", "filters": {"folders": "hr"}})
+    assert error.value.code == 422 and "folders" in error.value.read().decode()
+
+
 def test_bad_request_names_the_field(server: str) -> None:
     with pytest.raises(urllib.error.HTTPError) as error:
         post(f"{server}/api/ask", {"question": ""})

@@ -1,0 +1,159 @@
+"""Hybrid retrieval on real stores: Korean morphemes, incremental lexical index, fusion, filters, reranker."""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+import ingest
+from chatbot import ChatEngine, SearchFilter
+from chatbot.fusion import BLIND_TO_LANGUAGE, READS_LANGUAGE, fuse, probe_languages
+from chatbot.rerank import Reranker
+from settings import Settings
+from storage import Analyzer
+
+DENSE_ONLY, BM25_ONLY = (1.0, 0.0), (0.0, 1.0)
+
+
+def write(folder: Path, relative: str, text: str, modified: date | None = None) -> Path:
+    path = folder / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    if modified:
+        stamp = datetime.combine(modified, datetime.min.time()).timestamp() + 12 * 3600
+        os.utime(path, (stamp, stamp))
+    return path
+
+
+def ingested(settings: Settings, embedder) -> ChatEngine:
+    report = ingest.run(settings, embedder=embedder)
+    assert report.failed == [], report.failed
+    return ChatEngine(settings, embedder=embedder)
+
+
+def sources(passages) -> list[str]:
+    return [p.source for p in passages]
+
+
+def test_korean_particles_and_endings_do_not_break_a_match(settings: Settings, docs: Path, embedder) -> None:
+    assert Analyzer().terms("휴가는 며칠인가요?")[0] == "휴가"
+    write(docs, "hr/leave.txt", "휴가 일수\n\n연차 휴가 15일. 입사 첫해 월 1일.")
+    write(docs, "it/vpn.txt", "원격 접속\n\n외부에서 사내망에 접속할 때는 VPN을 사용해야 한다.")
+    write(docs, "finance/travel.txt", "출장비\n\n해외 출장 일비는 하루 50달러이다.")
+    engine = ingested(settings, embedder)
+
+    # "휴가는" (with the topic particle) must find the passage that only has bare "휴가".
+    assert sources(engine.retriever.search("휴가는 며칠이에요?", 3, "ko", weights=BM25_ONLY))[:1] == ["hr/leave.txt"]
+    assert sources(engine.search("휴가는 며칠이에요?", 1)) == ["hr/leave.txt"]
+
+
+def test_a_deleted_file_cannot_be_found_by_either_index(settings: Settings, docs: Path, embedder) -> None:
+    gone = write(docs, "old/quantum.txt", "Quantum flux capacitor\n\nThe quantum flux capacitor needs recalibration "
+                                          "every ninety days by the hardware team.")
+    write(docs, "keep/parking.txt", "Parking\n\nStaff park for free in lot B behind the main building.")
+    engine = ingested(settings, embedder)  # a long-lived engine, as in the server
+    query = "quantum flux capacitor recalibration"
+    for weights in (DENSE_ONLY, BM25_ONLY):
+        assert "old/quantum.txt" in sources(engine.retriever.search(query, 2, "en", weights=weights))
+
+    gone.unlink()
+    assert ingest.run(settings, embedder=embedder).removed == 1
+    for weights in (DENSE_ONLY, BM25_ONLY):
+        assert "old/quantum.txt" not in sources(engine.retriever.search(query, 2, "en", weights=weights))
+    assert sources(engine.retriever.search("parking lot", 2, "en", weights=BM25_ONLY)) == ["keep/parking.txt"]
+
+
+def test_relative_fusion_rewards_agreement_and_follows_the_weights() -> None:
+    dense = [("a", 0.9), ("b", 0.8), ("c", 0.1)]
+    lexical = [("c", 12.0), ("b", 11.0), ("a", 1.0)]
+    equal = fuse([(1.0, dense), (1.0, lexical)], "relative")
+    # b is near the top of both lists, a and c each top one and bottom the other.
+    assert max(equal, key=equal.get) == "b"
+    lexical_led = fuse([(0.1, dense), (1.0, lexical)], "relative")
+    assert sorted(lexical_led, key=lexical_led.get, reverse=True) == ["c", "b", "a"]
+    assert fuse([(0.0, dense), (1.0, [])], "relative") == {}
+
+
+def test_reciprocal_rank_fusion_uses_ranks_not_scores() -> None:
+    dense = [("a", 0.99), ("b", 0.98)]
+    lexical = [("b", 500.0), ("c", 1.0)]
+    fused = fuse([(1.0, dense), (1.0, lexical)], "rrf")
+    assert sorted(fused, key=fused.get, reverse=True) == ["b", "a", "c"]
+    assert fused["a"] == pytest.approx(1 / 61) and fused["b"] == pytest.approx(1 / 62 + 1 / 61)
+
+
+def test_fusion_weights_follow_what_the_embedder_reads(embedder, sample_settings: Settings) -> None:
+    # The packaged MiniLM is English-only: its Korean ranking gets only a nudge.
+    assert probe_languages(embedder) == {"en": True, "ko": False}
+    engine = ChatEngine(sample_settings, embedder=embedder)
+    assert engine.retriever.weights == {"en": READS_LANGUAGE, "ko": BLIND_TO_LANGUAGE}
+    configured = sample_settings.model_copy(update={"fusion_weights": {"en": (1.0, 1.0), "ko": (0.0, 1.0)}})
+    assert ChatEngine(configured, embedder=embedder).retriever.weights == {"en": (1.0, 1.0), "ko": (0.0, 1.0)}
+
+
+@pytest.fixture
+def filtered_engine(settings: Settings, docs: Path, embedder) -> ChatEngine:
+    text = "Travel policy\n\nThe travel allowance for {what} is {amount} per day."
+    write(docs, "hr/travel.md", text.format(what="hr staff", amount="30 euros"), date(2025, 3, 1))
+    write(docs, "hr/archive/travel-2019.txt", text.format(what="2019 trips", amount="20 euros"), date(2019, 6, 1))
+    write(docs, "finance/travel.txt", text.format(what="finance staff", amount="40 euros"), date(2026, 1, 15))
+    write(docs, "hrm/travel.txt", text.format(what="hrm staff", amount="50 euros"), date(2026, 2, 1))
+    return ingested(settings, embedder)
+
+
+@pytest.mark.parametrize("search_filter, expected", [
+    (SearchFilter(folder="hr"), {"hr/travel.md", "hr/archive/travel-2019.txt"}),  # subfolders, not "hrm"
+    (SearchFilter(folder="hr/archive/"), {"hr/archive/travel-2019.txt"}),
+    (SearchFilter(file_types=("md",)), {"hr/travel.md"}),
+    (SearchFilter(file_types=("TXT",), since=date(2026, 1, 1)), {"finance/travel.txt", "hrm/travel.txt"}),
+    (SearchFilter(until=date(2025, 3, 1)), {"hr/travel.md", "hr/archive/travel-2019.txt"}),  # inclusive
+    (SearchFilter(since=date(2025, 1, 1), until=date(2026, 1, 31)), {"hr/travel.md", "finance/travel.txt"}),
+    (SearchFilter(folder="legal"), set()),
+])
+def test_filters_limit_both_rankers(filtered_engine: ChatEngine, search_filter: SearchFilter,
+                                    expected: set[str]) -> None:
+    query = "travel allowance per day"
+    for weights in (DENSE_ONLY, BM25_ONLY, None):
+        found = filtered_engine.retriever.search(query, 10, "en", search_filter, weights=weights)
+        assert set(sources(found)) == expected, weights
+
+
+def test_a_configured_cross_encoder_orders_the_passages(
+    tmp_path: Path, sample_settings: Settings, embedder
+) -> None:
+    from sentence_transformers import CrossEncoder
+
+    folder = tiny_cross_encoder(tmp_path / "reranker", Path(sample_settings.embed_model_path))
+    settings = sample_settings.model_copy(update={"reranker_model": folder})
+    engine = ChatEngine(settings, embedder=embedder)
+    query = "How many days of annual leave?"
+    passages = engine.search(query, 4)
+
+    scores = CrossEncoder(str(folder)).predict([(query, p.text) for p in passages])
+    assert [p.score for p in passages] == pytest.approx([float(s) for s in scores], abs=1e-5)
+    assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)
+    # The reranker chose from the fused candidates, not only the fused top 4.
+    fused = ChatEngine(sample_settings, embedder=embedder).search(query, 20)
+    assert {p.id for p in passages} <= {p.id for p in fused}
+
+
+def test_a_reranker_folder_that_is_not_a_model_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="not a model folder"):
+        Reranker(tmp_path)
+
+
+def tiny_cross_encoder(folder: Path, tokenizer_from: Path) -> Path:
+    """A randomly initialised two-layer BERT cross-encoder: real code path, no download."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(0)
+    tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_from))
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64, num_labels=1)
+    BertForSequenceClassification(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
