@@ -104,9 +104,10 @@ class Settings(BaseSettings):
     fusion: Literal["relative", "rrf"] = Field(
         "relative", description="How the dense and BM25 rankings are fused (compared in docs/BENCHMARKS.md)."
     )
-    fusion_weights: dict[str, tuple[float, float]] | None = Field(
+    fusion_weights: dict[str, tuple[float, float, float]] | None = Field(
         None,
-        description="(dense, BM25) weights per question language; default: measured from what the embedder reads.",
+        description="(dense, BM25 terms, BM25 Hangul bigrams) weights per question language; "
+        "default: measured from what the embedder reads.",
     )
     reranker_model: Path | None = Field(None, description="Cross-encoder folder that re-orders the candidates.")
     llm_context: int = Field(4096, gt=0, description="llama.cpp context window (n_ctx).")

@@ -25,10 +25,10 @@ class TimedEmbedder(Embedder):
 
     seconds: float = 0.0
 
-    def embed(self, texts: list[str]) -> list[list[float]]:
+    def embed(self, texts: list[str], query: bool = False) -> list[list[float]]:
         started = time.perf_counter()
         try:
-            return super().embed(texts)
+            return super().embed(texts, query)
         finally:
             self.seconds += time.perf_counter() - started
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import ingest
 from chatbot import ChatEngine
+from chatbot.eval import SINGLE_RANKERS
 from settings import REPO_ROOT, Settings, get_settings
 from storage import Embedder
 
@@ -50,9 +51,9 @@ def percentile(values: list[float], share: float) -> float:
 
 def measure(engine: ChatEngine, questions: list[str], k: int) -> dict:
     engine.search(questions[0], k)  # warm-up: Kiwi, the BM25 index, Chroma's HNSW segment
-    timings = {"hybrid": [], "dense": [], "bm25": []}
+    timings: dict[str, list[float]] = {"hybrid": [], "dense": [], "bm25": []}
     for question in questions:
-        for name, weights in (("hybrid", None), ("dense", (1.0, 0.0)), ("bm25", (0.0, 1.0))):
+        for name, weights in (("hybrid", None), ("dense", SINGLE_RANKERS["dense"]), ("bm25", SINGLE_RANKERS["bm25"])):
             language = "ko" if any("\uac00" <= ch <= "\ud7a3" for ch in question) else "en"
             started = time.perf_counter()
             if weights is None:

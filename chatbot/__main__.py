@@ -96,7 +96,7 @@ def _ask(engine: ChatEngine, question: str, search_filter: SearchFilter, as_json
 def _eval_table(result: dict[str, dict]) -> str:
     """Metrics down, languages across; each single ranker's retrieval metrics as "dense recall@1" etc."""
     flat = {lang: _flatten(metrics) for lang, metrics in result.items()}
-    keys = list(next(iter(flat.values())).keys()) if flat else []
+    keys = list(dict.fromkeys(key for metrics in flat.values() for key in metrics))  # union, in order
     rows = [" | ".join(["metric", *flat]), " | ".join(["---"] * (len(flat) + 1))]
     rows += [" | ".join([key, *(str(flat[lang].get(key, "")) for lang in flat)]) for key in keys]
     return "\n".join(rows)

@@ -26,7 +26,8 @@ from .language import detect_language
 from .retrieve import Passage
 
 KS = (1, 5, 10)
-SINGLE_RANKERS = {"dense": (1.0, 0.0), "bm25": (0.0, 1.0)}  # (dense, lexical) weights
+# Each ranker alone, as fusion weights (dense, BM25 terms, BM25 Hangul bigrams).
+SINGLE_RANKERS = {"dense": (1.0, 0.0, 0.0), "bm25": (0.0, 1.0, 0.0), "bigrams": (0.0, 0.0, 1.0)}
 _CITATION = re.compile(r"\[(\d+)\]")
 
 
@@ -113,7 +114,8 @@ def _evaluate(engine: ChatEngine, questions: list[Question], retrieval_only: boo
             "prompt_tokens_p50": statistics.median([a.prompt_tokens for a in answered]) if answered else 0,
             "ttft_p50_s": round(statistics.median([a.ttft_s or 0.0 for a in answers]), 3),
         })
-    result.update({name: score.metrics() for name, score in singles.items()})
+    # Bigrams exist only for Hangul: a ranker that found nothing for any question is left out.
+    result.update({name: score.metrics() for name, score in singles.items() if score.found_any})
     return result
 
 
@@ -124,8 +126,10 @@ class _RetrievalScore:
         self.hits = {k: 0 for k in KS}
         self.ctx = {k: 0 for k in KS}
         self.reciprocal_ranks: list[float] = []
+        self.found_any = False
 
     def add(self, passages: list[Passage], q: Question) -> None:
+        self.found_any = self.found_any or bool(passages)
         rank = next((i for i, p in enumerate(passages, start=1) if _is_gold(p, q)), None)
         self.reciprocal_ranks.append(1 / rank if rank else 0.0)
         for k in KS:

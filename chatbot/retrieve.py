@@ -1,8 +1,8 @@
 """Passages for a question: dense vectors and BM25 terms, fused, optionally re-ranked.
 
 Dense retrieval is a llama-index retriever over the store's Chroma
-collection; the lexical side is the store's BM25 index over Kiwi morphemes
-(Korean) and stemmed words (English). The fusion weighs each ranker by the
+collection; the lexical side is the store's BM25 indexes over Kiwi morphemes
+(Korean) and stemmed words (English), and over Hangul syllable bigrams. The fusion weighs each ranker by the
 question's language (chatbot/fusion.py); a cross-encoder, when configured,
 re-orders the fused candidates. A search filter limits both rankers to the
 files it matches.
@@ -21,7 +21,7 @@ from llama_index.core.vector_stores import FilterOperator, MetadataFilter, Metad
 
 from storage import Analyzer, Embedder, LexicalIndex, SearchFilter, Store
 
-from .fusion import FusionMode, Ranking, fuse
+from .fusion import READS_LANGUAGE, FusionMode, Ranking, Weights, fuse
 from .language import Language
 from .rerank import Reranker
 
@@ -71,7 +71,7 @@ class Passage:
 
 class Retriever:
     def __init__(
-        self, store: Store, embedder: Embedder, weights: dict[str, tuple[float, float]],
+        self, store: Store, embedder: Embedder, weights: dict[str, Weights],
         mode: FusionMode = "relative", reranker: Reranker | None = None,
     ) -> None:
         self._store = store
@@ -85,18 +85,21 @@ class Retriever:
 
     def search(
         self, query: str, k: int, language: Language = "en", search_filter: SearchFilter | None = None,
-        weights: tuple[float, float] | None = None,
+        weights: Weights | None = None,
     ) -> list[Passage]:
-        """The k best passages; ``weights`` (dense, lexical) overrides the language's, e.g. (1, 0) for dense only."""
+        """The k best passages; ``weights`` overrides the language's, e.g. (1, 0, 0) for dense only."""
         self._refresh_lexical()
-        dense_weight, lexical_weight = weights or self.weights.get(language, (1.0, 1.0))
+        dense_weight, terms_weight, bigrams_weight = weights or self.weights.get(language, READS_LANGUAGE)
         depth = max(4 * k, 20)
         sources, chunk_ids = self._scope(search_filter)
         query_vector = np.asarray(self._embedder.get_query_embedding(query))
         terms = self._analyzer.terms(query)
-        dense = self._dense(query, query_vector, depth, sources) if dense_weight else []
-        lexical = self._lexical.search(terms, depth, chunk_ids) if lexical_weight else []
-        fused = fuse([(dense_weight, dense), (lexical_weight, lexical)], self._mode)
+        fused = fuse([
+            (dense_weight, self._dense(query, query_vector, depth, sources) if dense_weight else []),
+            (terms_weight, self._lexical.search(terms, depth, chunk_ids) if terms_weight else []),
+            (bigrams_weight, self._lexical.search(Analyzer.bigrams(query), depth, chunk_ids, "bigrams")
+             if bigrams_weight else []),
+        ], self._mode)
         ranked = sorted(fused, key=fused.__getitem__, reverse=True)
         if self._reranker is None:
             best = ranked[:k]

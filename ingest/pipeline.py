@@ -120,7 +120,7 @@ def run(
         ]
         store.remove_files(gone)
         report.removed = len(gone)
-        if report.added or report.updated or report.removed or repaired or not store.lexical_index_path.exists():
+        if report.added or report.updated or report.removed or repaired or not store.lexical_index_current():
             store.rebuild_lexical_index()
         report.chunks_total = store.count()
         report.failed.sort(key=lambda f: f.path)

@@ -29,19 +29,20 @@ def open_collection(
 
 
 def all_ids(collection: chromadb.Collection) -> set[str]:
-    return {chunk_id for chunk_id, _ in _pages(collection, include=[])}
+    return {chunk_id for page in _batches(collection, include=[]) for chunk_id in page["ids"]}
 
 
-def iter_metadata(collection: chromadb.Collection) -> Iterator[tuple[str, dict]]:
-    return _pages(collection, include=["metadatas"])
+def iter_records(collection: chromadb.Collection) -> Iterator[tuple[str, dict, str]]:
+    """(id, metadata, text) of every chunk."""
+    for page in _batches(collection, include=["metadatas", "documents"]):
+        yield from zip(page["ids"], page["metadatas"], page["documents"])
 
 
-def _pages(collection: chromadb.Collection, include: list) -> Iterator[tuple[str, dict]]:
+def _batches(collection: chromadb.Collection, include: list) -> Iterator[dict]:
     offset = 0
     while True:
         page = collection.get(include=include, limit=BATCH, offset=offset)
-        metadatas = page.get("metadatas") or [{}] * len(page["ids"])
-        yield from zip(page["ids"], metadatas)
+        yield page
         if len(page["ids"]) < BATCH:
             return
         offset += BATCH

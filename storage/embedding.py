@@ -29,7 +29,12 @@ def model_fingerprint(folder: Path) -> str:
 
 
 class Embedder(BaseEmbedding):
-    """Normalised sentence-transformers vectors (cosine = dot product)."""
+    """Normalised sentence-transformers vectors (cosine = dot product).
+
+    Queries and documents go through ``encode_query`` / ``encode_document``:
+    a model folder that defines prompts for them (e5's "query: " and
+    "passage: ", bge's instruction) gets them applied.
+    """
 
     model_path: str
     _model: Any = PrivateAttr()
@@ -59,8 +64,9 @@ class Embedder(BaseEmbedding):
         # so the "longer than the maximum sequence length" warning is noise here.
         return self._model.tokenizer.encode(text, add_special_tokens=False, verbose=False)
 
-    def embed(self, texts: list[str]) -> list[list[float]]:
-        vectors = self._model.encode(
+    def embed(self, texts: list[str], query: bool = False) -> list[list[float]]:
+        encode = self._model.encode_query if query else self._model.encode_document
+        vectors = encode(
             texts,
             batch_size=self.embed_batch_size,
             normalize_embeddings=True,
@@ -71,7 +77,7 @@ class Embedder(BaseEmbedding):
 
     # llama-index interface
     def _get_query_embedding(self, query: str) -> list[float]:
-        return self.embed([query])[0]
+        return self.embed([query], query=True)[0]
 
     def _get_text_embedding(self, text: str) -> list[float]:
         return self.embed([text])[0]

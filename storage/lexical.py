@@ -1,13 +1,19 @@
-"""The lexical side of the store: Korean- and English-aware terms, and a BM25 index over all chunks.
+"""The lexical side of the store: Korean- and English-aware terms, and BM25 indexes over all chunks.
 
 Terms: Hangul runs go through Kiwi's morphological analysis and keep their
 content morphemes, so particles and endings do not break matches ("휴가는"
 matches "휴가"); Latin words are lower-cased, stop words dropped, and
 Snowball-stemmed ("policies" matches "policy"); numbers are kept.
 
+Bigrams: each Hangul run's overlapping syllable pairs ("방탄소년단" ->
+"방탄", "탄소", "소년", "년단"), a second, analysis-free view of Korean text
+that still matches where Kiwi splits a compound or a name differently in
+the question and the passage. Measured on the dev pack, fusing both beats
+either alone (docs/BENCHMARKS.md).
+
 Each chunk's terms are computed once, at ingest, and stored with the chunk
-(metadata ``lexical``), so the BM25 index is rebuilt from the collection
-without analysing any text again.
+(metadata ``lexical``); bigrams are cut from the chunk text when the index
+is built. Neither needs Kiwi at rebuild time.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from . import chroma
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
+_HANGUL_RUN = re.compile(r"[\uac00-\ud7a3]+")
 _LATIN_WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 # Kiwi tags kept: common and proper nouns (NNG, NNP), numerals (NR), verb and
 # adjective stems (VV, VA), roots (XR), foreign words (SL), numbers (SN), hanja (SH).
@@ -65,55 +72,96 @@ class Analyzer:
             return hangul + self._latin(" ".join(latin))
         return self._latin(text.lower())
 
+    @staticmethod
+    def bigrams(text: str) -> list[str]:
+        """Overlapping syllable pairs of each Hangul run; a one-syllable run as itself."""
+        pairs: list[str] = []
+        for run in _HANGUL_RUN.findall(text):
+            pairs += [run[i:i + 2] for i in range(len(run) - 1)] if len(run) > 1 else [run]
+        return pairs
+
     def _latin(self, text: str) -> list[str]:
         words = [w for w in _LATIN_WORD.findall(text.lower()) if w not in _STOPWORDS]
         return self._stemmer.stemWords(words)
 
 
-class LexicalIndex:
-    """BM25 over every chunk in the collection, saved beside it (``STORE/bm25``)."""
+class _Bm25:
+    """One BM25 model over the chunks, in the index's chunk order."""
 
-    def __init__(self, folder: Path, bm25: bm25s.BM25 | None, ids: list[str]) -> None:
+    def __init__(self, bm25: bm25s.BM25 | None) -> None:
+        self.bm25 = bm25
+
+    @classmethod
+    def over(cls, corpus: list[list[str]]) -> "_Bm25":
+        if not any(corpus):
+            return cls(None)
+        bm25 = bm25s.BM25()
+        bm25.index(corpus, show_progress=False)
+        return cls(bm25)
+
+    def top(self, terms: list[str], k: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
+        known = [t for t in terms if self.bm25 is not None and t in self.bm25.vocab_dict]
+        if not known:
+            return []
+        results, scores = self.bm25.retrieve([known], k=k, show_progress=False, weight_mask=mask)
+        return [(int(i), float(s)) for i, s in zip(results[0], scores[0]) if s > 0]
+
+
+class LexicalIndex:
+    """BM25 over every chunk's terms and over its Hangul bigrams, saved beside the collection (``STORE/bm25``)."""
+
+    FORMAT = 2  # 1: terms only; 2: terms and bigrams. A store with another format is rebuilt by ingest.
+    FIELDS = ("terms", "bigrams")
+
+    def __init__(self, folder: Path, ids: list[str], fields: dict[str, _Bm25]) -> None:
         self.folder = folder
-        self._bm25 = bm25
         self._ids = ids
+        self._fields = fields
 
     @classmethod
     def build(cls, collection, folder: Path) -> "LexicalIndex":
-        ids, corpus = [], []
-        for chunk_id, metadata in chroma.iter_metadata(collection):
+        ids: list[str] = []
+        corpora: dict[str, list[list[str]]] = {field: [] for field in cls.FIELDS}
+        for chunk_id, metadata, text in chroma.iter_records(collection):
             ids.append(chunk_id)
-            corpus.append(json.loads(str(metadata.get("lexical", "[]"))))
-        bm25 = None
-        if ids:
-            bm25 = bm25s.BM25()
-            bm25.index(corpus, show_progress=False)
-        index = cls(folder, bm25, ids)
+            corpora["terms"].append(json.loads(str(metadata.get("lexical", "[]"))))
+            corpora["bigrams"].append(Analyzer.bigrams(text))
+        index = cls(folder, ids, {field: _Bm25.over(corpus) for field, corpus in corpora.items()})
         index._save()
         return index
 
     @classmethod
-    def load(cls, folder: Path) -> "LexicalIndex":
-        ids = json.loads((folder / "ids.json").read_text()) if (folder / "ids.json").exists() else []
-        bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False) if ids else None
-        return cls(folder, bm25, ids)
+    def is_current(cls, folder: Path) -> bool:
+        """Present and in this code's format."""
+        try:
+            return json.loads((folder / "index.json").read_text())["format"] == cls.FORMAT
+        except (OSError, ValueError, KeyError):
+            return False
 
-    def search(self, terms: list[str], k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
-        """(chunk id, BM25 score) for the k best chunks with any term in common,
+    @classmethod
+    def load(cls, folder: Path) -> "LexicalIndex":
+        """The saved index; an empty one when there is none in this format yet (ingest builds it)."""
+        if not cls.is_current(folder):
+            return cls(folder, [], {field: _Bm25(None) for field in cls.FIELDS})
+        ids = json.loads((folder / "index.json").read_text())["ids"]
+        fields = {
+            field: _Bm25(bm25s.BM25.load(str(folder / field), show_progress=False) if (folder / field).exists()
+                         else None)
+            for field in cls.FIELDS
+        }
+        return cls(folder, ids, fields)
+
+    def search(self, terms: list[str], k: int, allowed: set[str] | None = None,
+               field: str = "terms") -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) for the k best chunks with any of ``terms`` in the field,
         among the ``allowed`` chunk ids when given (a search filter)."""
-        if self._bm25 is None or not terms or allowed is not None and not allowed:
-            return []
-        known = [t for t in terms if t in self._bm25.vocab_dict]
-        if not known:
+        if not terms or allowed is not None and not allowed:
             return []
         mask = None
         if allowed is not None:
             mask = np.zeros(len(self._ids), dtype=np.float32)
             mask[[self._positions[i] for i in allowed if i in self._positions]] = 1.0
-        results, scores = self._bm25.retrieve(
-            [known], k=min(k, len(self._ids)), show_progress=False, weight_mask=mask
-        )
-        return [(self._ids[int(i)], float(s)) for i, s in zip(results[0], scores[0]) if s > 0]
+        return [(self._ids[i], score) for i, score in self._fields[field].top(terms, min(k, len(self._ids)), mask)]
 
     @cached_property
     def _positions(self) -> dict[str, int]:
@@ -124,9 +172,10 @@ class LexicalIndex:
         staging = self.folder.with_name(self.folder.name + ".new")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
-        if self._bm25 is not None:
-            self._bm25.save(str(staging / "bm25"), show_progress=False)
-        (staging / "ids.json").write_text(json.dumps(self._ids))
+        for field, model in self._fields.items():
+            if model.bm25 is not None:
+                model.bm25.save(str(staging / field), show_progress=False)
+        (staging / "index.json").write_text(json.dumps({"format": self.FORMAT, "ids": self._ids}))
         old = self.folder.with_name(self.folder.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if self.folder.exists():

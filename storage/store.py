@@ -107,6 +107,9 @@ class Store:
     def lexical_index_path(self) -> Path:
         return self.dir / "bm25"
 
+    def lexical_index_current(self) -> bool:
+        return LexicalIndex.is_current(self.lexical_index_path)
+
     def load_lexical_index(self) -> LexicalIndex:
         return LexicalIndex.load(self.lexical_index_path)
 

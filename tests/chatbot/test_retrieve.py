@@ -15,7 +15,7 @@ from chatbot.rerank import Reranker
 from settings import Settings
 from storage import Analyzer
 
-DENSE_ONLY, BM25_ONLY = (1.0, 0.0), (0.0, 1.0)
+DENSE_ONLY, BM25_ONLY, BIGRAMS_ONLY = (1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)
 
 
 def write(folder: Path, relative: str, text: str, modified: date | None = None) -> Path:
@@ -40,6 +40,7 @@ def sources(passages) -> list[str]:
 
 def test_korean_particles_and_endings_do_not_break_a_match(settings: Settings, docs: Path, embedder) -> None:
     assert Analyzer().terms("휴가는 며칠인가요?")[0] == "휴가"
+    assert Analyzer.bigrams("방탄소년단 리더, 휴가 a 휴") == ["방탄", "탄소", "소년", "년단", "리더", "휴가", "휴"]
     write(docs, "hr/leave.txt", "휴가 일수\n\n연차 휴가 15일. 입사 첫해 월 1일.")
     write(docs, "it/vpn.txt", "원격 접속\n\n외부에서 사내망에 접속할 때는 VPN을 사용해야 한다.")
     write(docs, "finance/travel.txt", "출장비\n\n해외 출장 일비는 하루 50달러이다.")
@@ -52,16 +53,17 @@ def test_korean_particles_and_endings_do_not_break_a_match(settings: Settings, d
 
 def test_a_deleted_file_cannot_be_found_by_either_index(settings: Settings, docs: Path, embedder) -> None:
     gone = write(docs, "old/quantum.txt", "Quantum flux capacitor\n\nThe quantum flux capacitor needs recalibration "
-                                          "every ninety days by the hardware team.")
+                                          "every ninety days by the hardware team. 양자축전기는 90일마다 재보정한다.")
     write(docs, "keep/parking.txt", "Parking\n\nStaff park for free in lot B behind the main building.")
     engine = ingested(settings, embedder)  # a long-lived engine, as in the server
-    query = "quantum flux capacitor recalibration"
-    for weights in (DENSE_ONLY, BM25_ONLY):
+    queries = {DENSE_ONLY: "quantum flux capacitor recalibration", BM25_ONLY: "quantum flux capacitor recalibration",
+               BIGRAMS_ONLY: "양자축전기 재보정"}
+    for weights, query in queries.items():
         assert "old/quantum.txt" in sources(engine.retriever.search(query, 2, "en", weights=weights))
 
     gone.unlink()
     assert ingest.run(settings, embedder=embedder).removed == 1
-    for weights in (DENSE_ONLY, BM25_ONLY):
+    for weights, query in queries.items():
         assert "old/quantum.txt" not in sources(engine.retriever.search(query, 2, "en", weights=weights))
     assert sources(engine.retriever.search("parking lot", 2, "en", weights=BM25_ONLY)) == ["keep/parking.txt"]
 
@@ -90,13 +92,29 @@ def test_fusion_weights_follow_what_the_embedder_reads(embedder, sample_settings
     assert probe_languages(embedder) == {"en": True, "ko": False}
     engine = ChatEngine(sample_settings, embedder=embedder)
     assert engine.retriever.weights == {"en": READS_LANGUAGE, "ko": BLIND_TO_LANGUAGE}
-    configured = sample_settings.model_copy(update={"fusion_weights": {"en": (1.0, 1.0), "ko": (0.0, 1.0)}})
-    assert ChatEngine(configured, embedder=embedder).retriever.weights == {"en": (1.0, 1.0), "ko": (0.0, 1.0)}
+    configured = sample_settings.model_copy(update={"fusion_weights": {"en": (1.0, 1.0, 0.0), "ko": (0.0, 1.0, 1.0)}})
+    assert ChatEngine(configured, embedder=embedder).retriever.weights == {"en": (1.0, 1.0, 0.0), "ko": (0.0, 1.0, 1.0)}
+
+
+def test_an_embedder_that_reads_neither_language_gets_only_a_nudge(tmp_path: Path, sample_settings: Settings) -> None:
+    from sentence_transformers import SentenceTransformer, models
+
+    from storage import Embedder
+
+    bert = tiny_cross_encoder(tmp_path / "bert", Path(sample_settings.embed_model_path))
+    transformer = models.Transformer(str(bert))
+    folder = tmp_path / "random-embedder"
+    SentenceTransformer(modules=[transformer, models.Pooling(transformer.get_embedding_dimension())]).save(
+        str(folder))
+    random_embedder = Embedder(folder)
+    assert probe_languages(random_embedder) == {"en": False, "ko": False}
+    assert ChatEngine(sample_settings.model_copy(update={"embed_model": folder}),
+                      embedder=random_embedder).retriever.weights == {"en": BLIND_TO_LANGUAGE, "ko": BLIND_TO_LANGUAGE}
 
 
 @pytest.fixture
 def filtered_engine(settings: Settings, docs: Path, embedder) -> ChatEngine:
-    text = "Travel policy\n\nThe travel allowance for {what} is {amount} per day."
+    text = "Travel policy\n\nThe travel allowance for {what} is {amount} per day. 출장 일비는 하루 {amount}이다."
     write(docs, "hr/travel.md", text.format(what="hr staff", amount="30 euros"), date(2025, 3, 1))
     write(docs, "hr/archive/travel-2019.txt", text.format(what="2019 trips", amount="20 euros"), date(2019, 6, 1))
     write(docs, "finance/travel.txt", text.format(what="finance staff", amount="40 euros"), date(2026, 1, 15))
@@ -115,8 +133,8 @@ def filtered_engine(settings: Settings, docs: Path, embedder) -> ChatEngine:
 ])
 def test_filters_limit_both_rankers(filtered_engine: ChatEngine, search_filter: SearchFilter,
                                     expected: set[str]) -> None:
-    query = "travel allowance per day"
-    for weights in (DENSE_ONLY, BM25_ONLY, None):
+    for query, weights in (("travel allowance per day", DENSE_ONLY), ("travel allowance per day", BM25_ONLY),
+                           ("출장 일비", BIGRAMS_ONLY), ("travel allowance per day", None)):
         found = filtered_engine.retriever.search(query, 10, "en", search_filter, weights=weights)
         assert set(sources(found)) == expected, weights
 
@@ -146,7 +164,8 @@ def test_a_reranker_folder_that_is_not_a_model_is_refused(tmp_path: Path) -> Non
 
 
 def tiny_cross_encoder(folder: Path, tokenizer_from: Path) -> Path:
-    """A randomly initialised two-layer BERT cross-encoder: real code path, no download."""
+    """A randomly initialised two-layer BERT with a one-score head: a cross-encoder
+    for the real code path, or a random encoder, with no download."""
     import torch
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
