@@ -56,6 +56,7 @@ eval: setup
 bench: setup
 	$(PY) -m benchmarks.llm_speed
 	$(PY) -m benchmarks.ingest_throughput $(wildcard $(EVAL)/corpus/en $(EVAL)/corpus/ko ../shared/eval/handbook)
+	$(PY) -m benchmarks.search_latency $(EVAL)
 
 # Re-pin every package from the dependency groups (needs the package index).
 lock:

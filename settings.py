@@ -86,8 +86,8 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(30, ge=0)
     embed_batch_size: int = Field(32, gt=0)
     # answering
-    top_k: int = Field(4, gt=0, description="Passages retrieved for a question.")
-    context_tokens: int = Field(900, gt=0, description="Prompt budget for passages, in the LLM's tokens.")
+    top_k: int = Field(5, gt=0, description="Passages retrieved for a question.")
+    context_tokens: int = Field(1000, gt=0, description="Prompt budget for passages, in the LLM's tokens.")
     max_answer_tokens: int = Field(120, gt=0, description="Hard limit on a reply's length.")
     stop: list[str] = Field(
         default_factory=lambda: ["\n\n", "\nQuestion:", "Context:"],

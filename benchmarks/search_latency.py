@@ -77,7 +77,7 @@ def main() -> None:
     with open(args.pack / "questions.jsonl", encoding="utf-8") as lines:
         questions = [json.loads(line)["question"] for line in lines][: args.queries]
     per_copy = None
-    print("| chunks | files | build s | BM25 load s | hybrid p50 ms | hybrid p95 ms | dense p50 ms | dense p95 ms "
+    print("| chunks | files | ingest run s | BM25 load s | hybrid p50 ms | hybrid p95 ms | dense p50 ms | dense p95 ms "
           "| BM25 p50 ms | BM25 p95 ms |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for size in args.sizes:

@@ -13,8 +13,8 @@ from storage import Embedder, SearchFilter, Store
 from .condense import standalone_question
 from .fusion import fusion_weights
 from .language import NOT_FOUND, Language, detect_language
-from .llm import LocalLLM
-from .prompt import build_prompt
+from .llm import LocalLLM, TokenCounter
+from .prompt import Prompt, build_prompt
 from .rerank import Reranker
 from .retrieve import Passage, Retriever
 
@@ -78,6 +78,7 @@ class ChatEngine:
             Reranker(settings.reranker_model) if settings.reranker_model else None,
         )
         self._llm = llm
+        self._token_counter: TokenCounter | None = None
 
     @property
     def llm(self) -> LocalLLM:
@@ -101,6 +102,31 @@ class ChatEngine:
         dense_threshold = self.settings.min_dense.get(language, float("inf"))
         return passage.coverage >= self.settings.min_coverage or passage.dense >= dense_threshold
 
+    def prompt_for(
+        self, question: str, language: Language, search_filter: SearchFilter | None = None
+    ) -> Prompt | None:
+        """The prompt the model gets for a standalone question; None when no passage is relevant.
+
+        One relevant passage makes the question answerable; then the top-k go
+        in rank order, as the ranking (measured) beats the relevance test at
+        telling which passage holds the answer.
+        """
+        passages = self.search(question, search_filter=search_filter)
+        if not any(self.is_relevant(p, language) for p in passages):
+            return None
+        return build_prompt(
+            question, passages, self.settings.context_tokens, self.count_tokens,
+            self.settings.system_prompt, self.settings.few_shot,
+        )
+
+    def count_tokens(self, text: str) -> int:
+        """In the LLM's own tokens; without loading its weights when it has not been needed yet."""
+        if self._llm is not None:
+            return self._llm.count_tokens(text)
+        if self._token_counter is None:
+            self._token_counter = TokenCounter(self.settings.llm_model_path)
+        return self._token_counter.count_tokens(text)
+
     def ask(
         self, question: str, previous_questions: list[str] | None = None, search_filter: SearchFilter | None = None
     ) -> Answer:
@@ -118,9 +144,8 @@ class ChatEngine:
             standalone=standalone_question(question, previous_questions or []),
             language=detect_language(question),
         )
-        passages = self.search(answer.standalone, search_filter=search_filter)
-        relevant = [p for p in passages if self.is_relevant(p, answer.language)]
-        if not relevant:
+        prompt = self.prompt_for(answer.standalone, answer.language, search_filter)
+        if prompt is None:
             # Nothing relevant: say so without running the model on unrelated text.
             answer.answer = NOT_FOUND[answer.language]
             answer.ttft_s = time.monotonic() - started
@@ -129,10 +154,6 @@ class ChatEngine:
             yield DoneEvent(answer)
             return
 
-        prompt = build_prompt(
-            answer.standalone, relevant, self.settings.context_tokens, self.llm.count_tokens,
-            self.settings.system_prompt, self.settings.few_shot,
-        )
         answer.found, answer.sources = True, prompt.passages
         yield SourcesEvent(prompt.passages, found=True)
 

@@ -4,7 +4,9 @@ The corpus goes into a store of its own (never the production one), reused
 when unchanged. Per language: document recall@k and MRR over the top-k
 chunks' source files; ctx@k, whether a gold answer string is in the text of
 the top-k chunks (the model can only answer from what it is given) — for the
-hybrid retrieval the chat uses and, beside it, for each ranker alone; and,
+hybrid retrieval the chat uses and, beside it, for each ranker alone;
+ctx@prompt, the same for the passages the chat's prompt really holds (its
+top-k, relevance gate and token budget); and,
 unless retrieval-only, the answers' quality, prompt size and latency.
 """
 
@@ -87,10 +89,14 @@ def _evaluate(engine: ChatEngine, questions: list[Question], retrieval_only: boo
     hybrid = _RetrievalScore()
     singles = {name: _RetrievalScore() for name in SINGLE_RANKERS}
     answers: list[Answer] = []
-    answer_contains = cites_gold = 0
+    answer_contains = cites_gold = in_prompt = 0
+    prompt_passages: list[int] = []
     for number, q in enumerate(questions, start=1):
         language = detect_language(q.question)
         hybrid.add(engine.search(q.question, max(KS)), q)
+        prompt = engine.prompt_for(q.question, language)
+        in_prompt += prompt is not None and contains_answer(prompt.context, q.answers)
+        prompt_passages.append(len(prompt.passages) if prompt else 0)
         for name, weights in SINGLE_RANKERS.items():
             singles[name].add(engine.retriever.search(q.question, max(KS), language, weights=weights), q)
         if not retrieval_only:
@@ -103,7 +109,9 @@ def _evaluate(engine: ChatEngine, questions: list[Question], retrieval_only: boo
     if progress:
         print(file=sys.stderr)
     n = len(questions)
-    result: dict = {"n": n, **hybrid.metrics()}
+    result: dict = {"n": n, **hybrid.metrics(),
+                    "ctx@prompt": round(in_prompt / n, 3),
+                    "prompt_passages_p50": statistics.median(prompt_passages)}
     if not retrieval_only:
         answered = [a for a in answers if a.found]
         result.update({

@@ -38,6 +38,25 @@ class Generation:
         self._cancelled.set()
 
 
+class TokenCounter:
+    """The model's own tokenizer without its weights (llama.cpp vocab_only): prompt budgets
+    for callers that never generate, such as a retrieval-only eval."""
+
+    def __init__(self, model_path: Path) -> None:
+        from llama_cpp import Llama
+
+        if not Path(model_path).is_file():
+            raise FileNotFoundError(f"LLM file not found: {model_path} (RAG_LLM_MODEL)")
+        self._llm = Llama(model_path=str(model_path), vocab_only=True, verbose=False)
+
+    def count_tokens(self, text: str) -> int:
+        return count_tokens(self._llm, text)
+
+
+def count_tokens(llm, text: str) -> int:
+    return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+
 class LocalLLM:
     def __init__(self, model_path: Path, n_ctx: int = 4096, n_threads: int = 2) -> None:
         from llama_cpp import Llama
@@ -62,7 +81,7 @@ class LocalLLM:
         threading.Thread(target=self._work, name="llm-worker", daemon=True).start()
 
     def count_tokens(self, text: str) -> int:
-        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+        return count_tokens(self._llm, text)
 
     def generate(self, messages: list[dict[str, str]], max_tokens: int, stop: list[str] | None = None) -> Generation:
         rendered = self._formatter(messages=messages)

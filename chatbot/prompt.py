@@ -28,6 +28,7 @@ Message = dict[str, str]
 class Prompt:
     messages: list[Message]
     passages: list[Passage]  # exactly the passages shown to the model, numbered from 1
+    context: str  # their text as the model reads it (the last one may be cut to the budget)
 
 
 def build_prompt(
@@ -65,11 +66,15 @@ def build_prompt(
         messages.append({"role": "user", "content": _user(example["question"], [example["context"]])})
         messages.append({"role": "assistant", "content": example["answer"]})
     messages.append({"role": "user", "content": _user(question, blocks)})
-    return Prompt(messages=messages, passages=shown)
+    return Prompt(messages=messages, passages=shown, context=_context(blocks))
 
 
 def _user(question: str, blocks: list[str]) -> str:
-    return "Context:\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}"
+    return f"{_context(blocks)}\n\nQuestion: {question}"
+
+
+def _context(blocks: list[str]) -> str:
+    return "Context:\n" + "\n\n".join(blocks)
 
 
 def _cut_to_tokens(text: str, budget: int, count_tokens: Callable[[str], int]) -> str:
