@@ -102,16 +102,18 @@ class Retriever:
         ], self._mode)
         ranked = sorted(fused, key=fused.__getitem__, reverse=True)
         if self._reranker is None:
-            best = ranked[:k]
+            best, scores = ranked[:k], fused
             records = self._store.passages_with_vectors(best)
-            scores = fused
         else:
-            candidates = ranked[:depth]
-            records = self._store.passages_with_vectors(candidates)
-            reranked = self._reranker.order(query, [(i, records[i][0]) for i in candidates if i in records])
-            best, scores = [i for i, _ in reranked[:k]], dict(reranked)
+            records = self._store.passages_with_vectors(ranked[:depth])
+            best, scores = self._rerank(query, ranked[:depth], records, k)
         query_terms = set(terms)
         return [_passage(i, *records[i], scores[i], query_vector, query_terms) for i in best if i in records]
+
+    def _rerank(self, query: str, candidates: list[str], records: dict, k: int) -> tuple[list[str], dict[str, float]]:
+        """The cross-encoder's k best of the fused candidates, with its scores."""
+        reranked = self._reranker.order(query, [(i, records[i][0]) for i in candidates if i in records])
+        return [i for i, _ in reranked[:k]], dict(reranked)
 
     def _scope(self, search_filter: SearchFilter | None) -> tuple[list[str] | None, set[str] | None]:
         """The files and chunk ids a filter allows; (None, None) for no filter."""
