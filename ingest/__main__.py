@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from settings import get_settings
-from storage import StoreError, stored_chunk_count
+from storage import StoreError, lexical_index_outdated, stored_chunk_count
 
 from . import IngestError, run
 
@@ -24,14 +24,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("path", nargs="?", type=Path, help="documents folder (default: RAG_DOCS_DIR)")
     parser.add_argument("--json", action="store_true", help="print only a JSON report on stdout")
     parser.add_argument("--rebuild", action="store_true", help="empty the store first and re-ingest everything")
-    parser.add_argument("--if-empty", action="store_true", help="do nothing when the store already holds chunks")
+    parser.add_argument("--if-empty", action="store_true",
+                        help="do nothing when the store already holds chunks (unless its keyword index needs updating)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
 
     settings = get_settings()
     if args.if_empty and (chunks := stored_chunk_count(settings)):
-        print(f"The store at {settings.store_path} already holds {chunks} chunks; not ingesting.", file=sys.stderr)
-        return 0
+        if not lexical_index_outdated(settings):
+            print(f"The store at {settings.store_path} already holds {chunks} chunks; not ingesting.", file=sys.stderr)
+            return 0
+        # A store from an older version: a normal run rebuilds its keyword index, or search would lack it.
+        print(f"The store at {settings.store_path} has a keyword index from an older version; updating.",
+              file=sys.stderr)
 
     # With --json, stdout carries the report alone: anything a library prints goes to stderr.
     stdout = sys.stdout

@@ -9,13 +9,22 @@ from .embedding import Embedder, model_fingerprint
 from .filters import SearchFilter
 from .lexical import Analyzer, LexicalIndex, as_metadata
 from .manifest import FileRecord
-from .store import Reconciliation, Store, StoreError, now_iso, stored_chunk_count, writer
+from .store import (
+    Reconciliation,
+    Store,
+    StoreError,
+    lexical_index_outdated,
+    now_iso,
+    stored_chunk_count,
+    writer,
+)
 
 __all__ = [
     "Analyzer",
     "Embedder",
     "LexicalIndex",
     "as_metadata",
+    "lexical_index_outdated",
     "FileRecord",
     "Reconciliation",
     "SearchFilter",

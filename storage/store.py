@@ -105,7 +105,7 @@ class Store:
 
     @property
     def lexical_index_path(self) -> Path:
-        return self.dir / "bm25"
+        return lexical_index_path(self.dir)
 
     def lexical_index_current(self) -> bool:
         return LexicalIndex.is_current(self.lexical_index_path)
@@ -135,6 +135,15 @@ class Store:
         self.manifest.clear_files()
         for key in ("docs_root", "embed_model"):
             self.manifest.set(key, "")
+
+
+def lexical_index_path(store_dir: Path) -> Path:
+    return store_dir / "bm25"
+
+
+def lexical_index_outdated(settings: Settings) -> bool:
+    """The store holds chunks but no BM25 index in this code's format (a store from an older version)."""
+    return not LexicalIndex.is_current(lexical_index_path(settings.store_path))
 
 
 def stored_chunk_count(settings: Settings) -> int:

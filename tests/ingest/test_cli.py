@@ -43,6 +43,18 @@ def test_if_empty_skips_a_filled_store(tmp_path: Path, docs: Path) -> None:
     assert json.loads(second.stdout)["added"] == 1  # more.md was not ingested by --if-empty
 
 
+def test_if_empty_updates_a_keyword_index_from_an_older_version(tmp_path: Path, docs: Path) -> None:
+    (docs / "leave.md").write_text("# Leave\n\nEmployees get 15 days of annual leave.\n")
+    assert ingest_cli(tmp_path / "store", str(docs)).returncode == 0
+    index = tmp_path / "store" / "bm25" / "index.json"
+    index.write_text(json.dumps({**json.loads(index.read_text()), "format": 1}))
+
+    result = ingest_cli(tmp_path / "store", str(docs), "--if-empty", "--json")
+    assert result.returncode == 0, result.stderr
+    assert "older version" in result.stderr and json.loads(result.stdout)["unchanged"] == 1
+    assert json.loads(index.read_text())["format"] > 1
+
+
 def test_missing_folder_exits_2_with_the_path(tmp_path: Path) -> None:
     result = ingest_cli(tmp_path / "store", str(tmp_path / "nowhere"), "--json")
     assert result.returncode == 2
