@@ -88,7 +88,26 @@ class Settings(BaseSettings):
     # answering
     top_k: int = Field(5, gt=0, description="Passages retrieved for a question.")
     context_tokens: int = Field(1000, gt=0, description="Prompt budget for passages, in the LLM's tokens.")
-    max_answer_tokens: int = Field(120, gt=0, description="Hard limit on a reply's length.")
+    context_window: int | None = Field(
+        1, ge=0, description="Sentences kept either side of each passage's best match; null: whole passages.",
+    )
+    min_sentence_share: float = Field(
+        0.7, ge=0, le=1,
+        description="Passages whose best sentence scores below this share of the best one stay out of the prompt.",
+    )
+    question_first: list[str] = Field(
+        default_factory=lambda: ["ko"],
+        description="Question languages whose prompt also states the question before the context.",
+    )
+    max_answer_tokens: dict[str, int] = Field(
+        default_factory=lambda: {"en": 120, "ko": 240},  # SmolLM2 spends ~2 tokens per Hangul character
+        description="Hard limit on a reply's length in the LLM's tokens, per question language.",
+    )
+    max_answer_sentences: int = Field(2, gt=0, description="Generation stops after this many sentences.")
+    min_support: float = Field(
+        0.5, ge=0, le=1,
+        description="Share of a reply's terms the passages must contain for it to be shown as the answer.",
+    )
     stop: list[str] = Field(
         default_factory=lambda: ["\n\n", "\nQuestion:", "Context:"],
         description="Generation stops at these: small models run on into made-up follow-ups.",

@@ -9,6 +9,7 @@ import settings as _settings  # noqa: F401  (offline mode before any model libra
 from storage import SearchFilter
 
 from .engine import Answer, ChatEngine, DoneEvent, Event, SourcesEvent, TokenEvent
+from .evidence import Evidence
 from .language import detect_language
 from .retrieve import Passage
 
@@ -17,6 +18,7 @@ __all__ = [
     "ChatEngine",
     "DoneEvent",
     "Event",
+    "Evidence",
     "Passage",
     "SearchFilter",
     "SourcesEvent",

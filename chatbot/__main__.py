@@ -24,7 +24,7 @@ from settings import get_settings
 
 from storage import SearchFilter
 
-from .engine import ChatEngine, SourcesEvent, TokenEvent
+from .engine import ChatEngine, DoneEvent, TokenEvent
 from .eval import run_eval
 
 
@@ -83,14 +83,20 @@ def _filter(args: argparse.Namespace) -> SearchFilter:
 def _ask(engine: ChatEngine, question: str, search_filter: SearchFilter, as_json: bool, stdout) -> dict | str | None:
     if as_json:
         return engine.ask(question, search_filter=search_filter).to_json()
-    # Streamed to the terminal as the model writes it.
+    # Streamed to the terminal as the model writes it; then the final answer when it differs
+    # (a reply the passages do not support is replaced by the evidence), the evidence and the sources.
+    streamed = ""
     for event in engine.stream(question, search_filter=search_filter):
-        if isinstance(event, SourcesEvent):
-            sources = event.sources
-        elif isinstance(event, TokenEvent):
+        if isinstance(event, TokenEvent):
+            streamed += event.text
             print(event.text, end="", file=stdout, flush=True)
+        elif isinstance(event, DoneEvent):
+            answer = event.answer
     print(file=stdout)
-    return "\n".join(f"[{i}] {p.label}" for i, p in enumerate(sources, start=1)) or None
+    lines = [] if answer.answer.startswith(streamed.strip()) else [f"\n{answer.answer}"]
+    lines += [f"> {e.sentence}  [{e.citation}]" for e in answer.evidence]
+    lines += [f"[{i}] {p.label}" for i, p in enumerate(answer.sources, start=1)]
+    return "\n".join(lines) or None
 
 
 def _eval_table(result: dict[str, dict]) -> str:

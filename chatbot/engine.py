@@ -8,18 +8,19 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from settings import Settings
-from storage import Embedder, SearchFilter, Store
+from storage import Analyzer, Embedder, SearchFilter, Store
 
 from .condense import standalone_question
-from .fusion import fusion_weights
-from .language import NOT_FOUND, Language, detect_language
+from .evidence import Evidence, find_evidence, support
+from .fusion import fusion_weights, probe_languages
+from .language import NOT_FOUND, UNSUPPORTED, Language, detect_language
 from .llm import LocalLLM, TokenCounter
 from .prompt import Prompt, build_prompt
 from .rerank import Reranker
 from .retrieve import Passage, Retriever
+from .sentences import SentencePool, SentenceMatcher, split_sentences
 
 _CITATION = re.compile(r"\[(\d+)\]")
-_WORD = re.compile(r"\w+")
 
 
 @dataclass
@@ -27,9 +28,12 @@ class Answer:
     question: str
     standalone: str
     language: Language
-    answer: str = ""
+    answer: str = ""  # what the user is shown
     found: bool = False
     sources: list[Passage] = field(default_factory=list)  # exactly the passages the model was given
+    reply: str = ""  # the model's own words; the answer only when the passages support them
+    supported: bool = False
+    evidence: list[Evidence] = field(default_factory=list)
     prompt_tokens: int = 0
     completion_tokens: int = 0
     hit_token_limit: bool = False
@@ -39,6 +43,9 @@ class Answer:
         return {
             "answer": self.answer,
             "found": self.found,
+            "supported": self.supported,
+            "reply": self.reply,
+            "evidence": [e.to_json() for e in self.evidence],
             "sources": [p.to_json() for p in self.sources],
             "usage": {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens},
             "ttft_s": None if self.ttft_s is None else round(self.ttft_s, 3),
@@ -66,6 +73,13 @@ class DoneEvent:
 Event = SourcesEvent | TokenEvent | DoneEvent
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    prompt: Prompt
+    sentences: SentencePool  # every retrieved passage's sentences, for the evidence
+    citations: dict[int, int]  # retrieved passage index -> its number among the prompt's sources
+
+
 class ChatEngine:
     """One per process: the embedder and the LLM are loaded once and shared by every user."""
 
@@ -73,10 +87,13 @@ class ChatEngine:
         self.settings = settings
         self.store = Store(settings)
         self.embedder = embedder or Embedder(settings.embed_model_path, settings.embed_batch_size)
+        self.analyzer = Analyzer()
+        reads = probe_languages(self.embedder)
         self.retriever = Retriever(
-            self.store, self.embedder, fusion_weights(self.embedder, settings.fusion_weights), settings.fusion,
-            Reranker(settings.reranker_model) if settings.reranker_model else None,
+            self.store, self.embedder, fusion_weights(reads, settings.fusion_weights), settings.fusion,
+            Reranker(settings.reranker_model) if settings.reranker_model else None, self.analyzer,
         )
+        self.matcher = SentenceMatcher(self.analyzer, self.embedder, reads)
         self._llm = llm
         self._token_counter: TokenCounter | None = None
 
@@ -105,19 +122,32 @@ class ChatEngine:
     def prompt_for(
         self, question: str, language: Language, search_filter: SearchFilter | None = None
     ) -> Prompt | None:
-        """The prompt the model gets for a standalone question; None when no passage is relevant.
+        """The prompt the model gets for a standalone question; None when no passage is relevant."""
+        prepared = self._prepare(question, language, search_filter)
+        return prepared.prompt if prepared else None
+
+    def _prepare(self, question: str, language: Language, search_filter: SearchFilter | None) -> _Prepared | None:
+        """The prompt and the passages' sentences; None when no passage is relevant.
 
         One relevant passage makes the question answerable; then the top-k go
         in rank order, as the ranking (measured) beats the relevance test at
-        telling which passage holds the answer.
+        telling which passage holds the answer. Each is cut to a window around
+        its sentence that best matches the question, and those whose best
+        sentence is weak beside the others' are left out.
         """
         passages = self.search(question, search_filter=search_filter)
         if not any(self.is_relevant(p, language) for p in passages):
             return None
-        return build_prompt(
-            question, passages, self.settings.context_tokens, self.count_tokens,
-            self.settings.system_prompt, self.settings.few_shot,
+        scored, sentences = self.matcher.score_passages(passages, question, language)
+        prompt = build_prompt(
+            question, scored, self.settings.context_tokens, self.count_tokens,
+            window=self.settings.context_window, min_share=self.settings.min_sentence_share,
+            question_first=language in self.settings.question_first,
+            system_prompt=self.settings.system_prompt, few_shot=self.settings.few_shot,
         )
+        position = {p.id: i for i, p in enumerate(passages)}
+        citations = {position[p.id]: n for n, p in enumerate(prompt.passages, start=1)}
+        return _Prepared(prompt, sentences, citations)
 
     def count_tokens(self, text: str) -> int:
         """In the LLM's own tokens; without loading its weights when it has not been needed yet."""
@@ -144,8 +174,8 @@ class ChatEngine:
             standalone=standalone_question(question, previous_questions or []),
             language=detect_language(question),
         )
-        prompt = self.prompt_for(answer.standalone, answer.language, search_filter)
-        if prompt is None:
+        prepared = self._prepare(answer.standalone, answer.language, search_filter)
+        if prepared is None:
             # Nothing relevant: say so without running the model on unrelated text.
             answer.answer = NOT_FOUND[answer.language]
             answer.ttft_s = time.monotonic() - started
@@ -153,41 +183,54 @@ class ChatEngine:
             yield TokenEvent(answer.answer)
             yield DoneEvent(answer)
             return
-
+        prompt = prepared.prompt
         answer.found, answer.sources = True, prompt.passages
         yield SourcesEvent(prompt.passages, found=True)
 
-        generation = self.llm.generate(prompt.messages, self.settings.max_answer_tokens, self.settings.stop)
-        pieces: list[str] = []
+        max_tokens = self.settings.max_answer_tokens.get(answer.language, max(self.settings.max_answer_tokens.values()))
+        generation = self.llm.generate(prompt.messages, max_tokens, self.settings.stop)
+        text = ""
         try:
             for piece in generation:
                 if answer.ttft_s is None:
                     answer.ttft_s = time.monotonic() - started
-                pieces.append(piece)
+                text += piece
                 yield TokenEvent(piece)
+                if len(split_sentences(text)) > self.settings.max_answer_sentences:
+                    break  # stop rule: the reply has said its sentences and runs on
         finally:
-            generation.cancel()  # the caller stopped listening: free the model for the next one
-        text = "".join(pieces).strip()
-        # The final answer (DoneEvent) is authoritative: invalid markers the
-        # stream showed are dropped from it, and its citation is appended here.
-        answer.answer = _with_citation(text, prompt.passages)
-        if answer.answer.startswith(text) and answer.answer != text:
-            yield TokenEvent(answer.answer[len(text):])
+            generation.cancel()  # the caller stopped listening, or the stop rule: free the model
+        answer.reply = _first_sentences(text, self.settings.max_answer_sentences)
         answer.prompt_tokens = generation.prompt_tokens
         answer.completion_tokens = generation.completion_tokens
         answer.hit_token_limit = generation.finish_reason == "length"
+        answer.supported = (support(answer.reply, answer.standalone, prompt.context, self.analyzer)
+                            >= self.settings.min_support)
+        answer.evidence = find_evidence(prepared.sentences, prepared.citations, prompt.passages, answer.standalone,
+                                        answer.reply if answer.supported else None)
+        # The final answer (DoneEvent) is authoritative: it replaces what the stream showed.
+        answer.answer = (_with_citation(answer.reply, prompt.passages, answer.evidence) if answer.supported
+                         else _evidence_led(answer.language, answer.evidence))
         yield DoneEvent(answer)
 
 
-def _with_citation(text: str, passages: list[Passage]) -> str:
-    """The reply with valid [n] markers only, ending with the passage it overlaps most.
+def _first_sentences(text: str, count: int) -> str:
+    sentences = split_sentences(text)
+    return text[:sentences[count - 1].end].strip() if len(sentences) > count else text.strip()
 
-    The model is not shown passage numbers (it invents them); the marker is
-    the passage sharing most words with the reply.
+
+def _with_citation(text: str, passages: list[Passage], evidence: list[Evidence]) -> str:
+    """The reply with valid [n] markers only, ending with its best evidence's passage when it cites none.
+
+    The model is not shown passage numbers (it invents them).
     """
     cleaned = _CITATION.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= len(passages) else "", text).strip()
-    if not passages or _CITATION.search(cleaned):
+    if not evidence or _CITATION.search(cleaned):
         return cleaned
-    words = set(_WORD.findall(cleaned.lower()))
-    overlaps = [len(words & set(_WORD.findall(p.text.lower()))) for p in passages]
-    return f"{cleaned} [{overlaps.index(max(overlaps)) + 1}]"
+    return f"{cleaned} [{evidence[0].citation}]"
+
+
+def _evidence_led(language: Language, evidence: list[Evidence]) -> str:
+    """For a reply the passages do not support: say so, then what the passages do say."""
+    quotes = " ".join(f"“{e.sentence}” [{e.citation}]" for e in evidence)
+    return f"{UNSUPPORTED[language]} {quotes}"

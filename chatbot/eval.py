@@ -7,7 +7,12 @@ the top-k chunks (the model can only answer from what it is given) — for the
 hybrid retrieval the chat uses and, beside it, for each ranker alone;
 ctx@prompt, the same for the passages the chat's prompt really holds (its
 top-k, relevance gate and token budget); and,
-unless retrieval-only, the answers' quality, prompt size and latency.
+unless retrieval-only, the answers' quality, prompt size and latency:
+answer_contains (a gold answer string in the answer the user is shown),
+reply_contains (in the model's own reply: the two differ when the reply is
+unsupported and the answer leads with the evidence instead),
+evidence_contains (in the highlighted evidence sentences), cites_gold,
+supported (share of replies the passages support), hit_token_limit.
 """
 
 from __future__ import annotations
@@ -89,7 +94,7 @@ def _evaluate(engine: ChatEngine, questions: list[Question], retrieval_only: boo
     hybrid = _RetrievalScore()
     singles = {name: _RetrievalScore() for name in SINGLE_RANKERS}
     answers: list[Answer] = []
-    answer_contains = cites_gold = in_prompt = 0
+    answer_contains = reply_contains = evidence_contains = cites_gold = in_prompt = 0
     prompt_passages: list[int] = []
     for number, q in enumerate(questions, start=1):
         language = detect_language(q.question)
@@ -103,6 +108,8 @@ def _evaluate(engine: ChatEngine, questions: list[Question], retrieval_only: boo
             answer = engine.ask(q.question)
             answers.append(answer)
             answer_contains += contains_answer(answer.answer, q.answers)
+            reply_contains += contains_answer(answer.reply, q.answers)
+            evidence_contains += contains_answer(" ".join(e.sentence for e in answer.evidence), q.answers)
             cites_gold += any(_is_gold(p, q) for p in _cited(answer))
         if progress:
             print(f"\r{q.lang}: {number}/{len(questions)}", end="", file=sys.stderr, flush=True)
@@ -116,6 +123,9 @@ def _evaluate(engine: ChatEngine, questions: list[Question], retrieval_only: boo
         answered = [a for a in answers if a.found]
         result.update({
             "answer_contains": round(answer_contains / n, 3),
+            "reply_contains": round(reply_contains / n, 3),
+            "evidence_contains": round(evidence_contains / n, 3),
+            "supported": round(sum(a.supported for a in answered) / n, 3),
             "cites_gold": round(cites_gold / n, 3),
             "found": round(len(answered) / n, 3),
             "hit_token_limit": round(sum(a.hit_token_limit for a in answers) / n, 3),

@@ -105,9 +105,8 @@ def probe_languages(embedder: Embedder) -> dict[Language, bool]:
     return reads
 
 
-def fusion_weights(embedder: Embedder, configured: dict[str, Weights] | None) -> dict[str, Weights]:
-    """Configured weights win; otherwise they follow what the embedder reads."""
+def fusion_weights(reads: dict[Language, bool], configured: dict[str, Weights] | None) -> dict[str, Weights]:
+    """Configured weights win; otherwise they follow what the embedder reads (``probe_languages``)."""
     if configured:
         return dict(configured)
-    return {language: READS_LANGUAGE if reads else BLIND_TO_LANGUAGE
-            for language, reads in probe_languages(embedder).items()}
+    return {language: READS_LANGUAGE if can_read else BLIND_TO_LANGUAGE for language, can_read in reads.items()}

@@ -11,6 +11,12 @@ NOT_FOUND: dict[Language, str] = {
     "ko": "문서에서 해당 내용을 찾을 수 없습니다.",
 }
 
+# A reply the passages do not support is not shown as the answer: this, then the evidence.
+UNSUPPORTED: dict[Language, str] = {
+    "en": "The documents do not clearly support an answer. The closest passage says:",
+    "ko": "문서에서 답을 확인하지 못했습니다. 가장 관련 있는 문장은 다음과 같습니다:",
+}
+
 
 def detect_language(text: str) -> Language:
     """Korean when a fair share of the letters are Hangul, else English."""

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
+
 from .retrieve import Passage
+from .sentences import ScoredPassage, Sentence
 
 # The instructions the product promises: answer only from the passages, in
 # the question's language, cite, and say so when the passages lack the answer.
@@ -28,49 +31,96 @@ Message = dict[str, str]
 class Prompt:
     messages: list[Message]
     passages: list[Passage]  # exactly the passages shown to the model, numbered from 1
-    context: str  # their text as the model reads it (the last one may be cut to the budget)
+    shown: list[list[Sentence]]  # the sentences of each that went in (a window, maybe cut at the end)
+    context: str  # their text as the model reads it
 
 
 def build_prompt(
     question: str,
-    passages: list[Passage],
+    candidates: list[ScoredPassage],
     budget: int,
     count_tokens: Callable[[str], int],
+    window: int | None = 1,
+    min_share: float = 0.0,
+    question_first: bool = False,
     system_prompt: str | None = None,
     few_shot: list[dict[str, str]] | None = None,
 ) -> Prompt:
-    """Passages in rank order while they fit `budget` tokens of the model's own tokenizer.
+    """Each passage's best-matching sentence and ``window`` sentences either side, in rank
+    order, while they fit ``budget`` tokens of the model's own tokenizer.
 
-    Passage i of the prompt is source [i] of the answer.
-
-    The best passage always goes in, cut to the budget if it alone is larger:
-    an answer needs at least one passage, and Korean text costs the model
-    about two tokens per character.
+    ``window=None`` gives whole passages. A passage whose best sentence scores
+    below ``min_share`` of the best sentence overall is left out: for a small
+    model, a weak passage is a distractor more than a help (measured). Passage
+    i of the prompt is source [i] of the answer. ``question_first`` also puts
+    the question before the context (it helped SmolLM2-135M in Korean and
+    hurt it in English, docs/BENCHMARKS.md). Sentences already shown (chunks overlap) are not repeated,
+    and a passage whose best sentence was already shown is left out. A window
+    that does not fit shrinks to its best sentence; the first passage always
+    goes in, its best sentence cut to the budget if it alone is larger — an
+    answer needs one passage, and Korean costs the model about two tokens per
+    character.
     """
     shown: list[Passage] = []
+    windows: list[list[Sentence]] = []
     blocks: list[str] = []
+    seen: set[str] = set()
     used = 0
-    for passage in passages:
-        block = passage.text.strip()
+    top = max((max(c.scores) for c in candidates if c.sentences), default=0.0)
+    for candidate in candidates:
+        if not candidate.sentences or max(candidate.scores) < min_share * top:
+            continue
+        best = candidate.sentences[int(np.argmax(candidate.scores))]
+        if _key(best) in seen:
+            continue
+        chosen = [s for s in _window(candidate.sentences, best, window) if _key(s) not in seen]
+        block = _join(candidate.passage.text, chosen)
         cost = count_tokens(block)
+        if used + cost > budget:
+            chosen, block = [best], best.text.strip()
+            cost = count_tokens(block)
         if used + cost > budget:
             if shown:
                 break
-            block = _cut_to_tokens(block, budget, count_tokens)
-            cost = budget
-        shown.append(passage)
+            block, cost = _cut_to_tokens(block, budget, count_tokens), budget
+        shown.append(candidate.passage)
+        windows.append(chosen)
         blocks.append(block)
+        seen.update(_key(s) for s in chosen)
         used += cost
     messages: list[Message] = [{"role": "system", "content": system_prompt or DEFAULT_SYSTEM_PROMPT}]
     for example in few_shot or []:
-        messages.append({"role": "user", "content": _user(example["question"], [example["context"]])})
+        messages.append({"role": "user", "content": _user(example["question"], [example["context"]], question_first)})
         messages.append({"role": "assistant", "content": example["answer"]})
-    messages.append({"role": "user", "content": _user(question, blocks)})
-    return Prompt(messages=messages, passages=shown, context=_context(blocks))
+    messages.append({"role": "user", "content": _user(question, blocks, question_first)})
+    return Prompt(messages=messages, passages=shown, shown=windows, context=_context(blocks))
 
 
-def _user(question: str, blocks: list[str]) -> str:
-    return f"{_context(blocks)}\n\nQuestion: {question}"
+def _window(sentences: list[Sentence], best: Sentence, window: int | None) -> list[Sentence]:
+    if window is None:
+        return sentences
+    return sentences[max(0, best.index - window):best.index + window + 1]
+
+
+def _key(sentence: Sentence) -> str:
+    return " ".join(sentence.text.split())
+
+
+def _join(text: str, sentences: list[Sentence]) -> str:
+    """The sentences as the passage has them; " … " where a repeated one was left out."""
+    parts: list[str] = []
+    for previous, sentence in zip([None, *sentences], sentences):
+        if previous is not None and sentence.index != previous.index + 1:
+            parts.append(" … ")
+        elif previous is not None:
+            parts.append(text[previous.end:sentence.start])
+        parts.append(sentence.text)
+    return "".join(parts).strip()
+
+
+def _user(question: str, blocks: list[str], question_first: bool) -> str:
+    ask = f"Question: {question}"
+    return f"{ask}\n\n{_context(blocks)}\n\n{ask}" if question_first else f"{_context(blocks)}\n\n{ask}"
 
 
 def _context(blocks: list[str]) -> str:

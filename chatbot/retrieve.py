@@ -72,7 +72,7 @@ class Passage:
 class Retriever:
     def __init__(
         self, store: Store, embedder: Embedder, weights: dict[str, Weights],
-        mode: FusionMode = "relative", reranker: Reranker | None = None,
+        mode: FusionMode = "relative", reranker: Reranker | None = None, analyzer: Analyzer | None = None,
     ) -> None:
         self._store = store
         self._embedder = embedder
@@ -80,7 +80,7 @@ class Retriever:
         self._mode = mode
         self._reranker = reranker
         self._index = VectorStoreIndex.from_vector_store(store.vector_store, embed_model=embedder)
-        self._analyzer = Analyzer()
+        self._analyzer = analyzer or Analyzer()
         self._lexical, self._lexical_version = self._load_lexical()
 
     def search(

@@ -5,7 +5,12 @@
     POST /api/ask    {"question", "history", "filters"}
          filters (optional): {"folder", "file_types", "since", "until"} (dates as YYYY-MM-DD)
          -> NDJSON stream: {"type": "sources", "found", "sources"},
-            {"type": "token", "text"}..., {"type": "done", "answer", "found", "sources", "usage", "ttft_s"}
+            {"type": "token", "text"}...,
+            {"type": "done", "answer", "found", "supported", "reply", "evidence", "sources", "usage", "ttft_s"}
+         The done event's "answer" is final: when the passages do not support the
+         model's reply ("supported": false) it says so and quotes the evidence
+         instead of the streamed text. evidence: [{"source", "page", "location",
+         "sentence", "passage"}], passage being the source's number [n].
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The chat page (Gradio): streamed answers, their sources under them, Korean and English.
+"""The chat page (Gradio): streamed answers, their evidence and sources under them, Korean and English.
 
 Each browser session keeps its own conversation (gr.State). The page loads
 nothing from outside this server: system fonts, no analytics.
@@ -11,7 +11,7 @@ from typing import Iterator
 
 import gradio as gr
 
-from chatbot import ChatEngine, DoneEvent, Passage, SourcesEvent, TokenEvent
+from chatbot import ChatEngine, DoneEvent, Evidence, Passage, SourcesEvent, TokenEvent
 
 from .i18n import EXAMPLES, LANGUAGES, TEXT, browser_language
 
@@ -21,20 +21,45 @@ CSS = """
 #sources details { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 4px 10px; margin: 4px 0; }
 #sources summary { cursor: pointer; font-weight: 600; }
 #sources .passage { white-space: pre-wrap; margin-top: 6px; }
+#sources mark { background: #fde68a; color: inherit; }
+#sources .evidence { border-left: 3px solid #f59e0b; margin: 4px 0; padding: 2px 10px; }
+#sources .evidence cite { display: block; font-size: 0.85em; opacity: 0.75; }
 """
 
 
-def render_sources(passages: list[Passage], found: bool, lang: str) -> str:
-    """Each source as a <details>: click its name to read the passage."""
+def render_sources(passages: list[Passage], found: bool, lang: str, evidence: list[Evidence] | None = None) -> str:
+    """The evidence sentences, then each source as a <details> (click its name to read the passage)
+    with its evidence sentences highlighted; a source holding evidence starts open."""
     words = TEXT[lang]
     if not found:
         return f"<p>{html.escape(words['no_sources'])}</p>"
+    evidence = evidence or []
+    quotes = "".join(
+        f"<blockquote class='evidence'>{html.escape(e.sentence)}"
+        f"<cite>[{e.citation}] {html.escape(_label(e.source, e.location))}</cite></blockquote>"
+        for e in evidence
+    )
     items = "".join(
-        f"<details><summary>[{n}] {html.escape(p.label)}</summary>"
-        f"<div class='passage'>{html.escape(p.text)}</div></details>"
+        f"<details{' open' if any(e.citation == n for e in evidence) else ''}>"
+        f"<summary>[{n}] {html.escape(p.label)}</summary>"
+        f"<div class='passage'>{_highlighted(p.text, [e for e in evidence if e.citation == n])}</div></details>"
         for n, p in enumerate(passages, start=1)
     )
-    return f"<h4>{html.escape(words['sources'])}</h4>{items}"
+    header = f"<h4>{html.escape(words['evidence'])}</h4>{quotes}" if quotes else ""
+    return f"{header}<h4>{html.escape(words['sources'])}</h4>{items}"
+
+
+def _label(source: str, location: str) -> str:
+    return f"{source}, {location}" if location else source
+
+
+def _highlighted(text: str, evidence: list[Evidence]) -> str:
+    """The passage, escaped, with each evidence sentence in <mark>."""
+    parts, position = [], 0
+    for item in sorted(evidence, key=lambda e: e.start):
+        parts += [html.escape(text[position:item.start]), f"<mark>{html.escape(text[item.start:item.end])}</mark>"]
+        position = item.end
+    return "".join([*parts, html.escape(text[position:])])
 
 
 def build(engine: ChatEngine) -> gr.Blocks:
@@ -83,6 +108,7 @@ def build(engine: ChatEngine) -> gr.Blocks:
                     history[-1]["content"] += event.text
                 elif isinstance(event, DoneEvent):
                     history[-1]["content"] = event.answer.answer
+                    panel = render_sources(event.answer.sources, event.answer.found, code, event.answer.evidence)
                 yield history, "", earlier, panel
             yield history, "", [*earlier, message], panel
 

@@ -39,9 +39,13 @@ def test_ask_json(sample_settings: Settings) -> None:
     result = chatbot_cli(sample_settings, "ask", "How long is the probation period?", "--json")
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
-    assert set(answer) == {"answer", "found", "sources", "usage", "ttft_s"}
+    assert set(answer) == {"answer", "found", "supported", "reply", "evidence", "sources", "usage", "ttft_s"}
     assert answer["found"] is True
     assert answer["sources"][0]["source"] == "onboarding/onboarding-guide.md"
+    best = answer["evidence"][0]
+    assert {"source", "page", "sentence"} <= set(best)
+    assert best["sentence"] in answer["sources"][best["passage"] - 1]["text"]
+    assert "probation" in best["sentence"].lower()
     assert answer["usage"]["prompt_tokens"] > 0 and answer["ttft_s"] > 0
 
 
@@ -76,4 +80,7 @@ def test_eval_on_a_pack_of_the_same_layout(tmp_path: Path) -> None:
 
     full = json.loads(chatbot_cli(settings, "eval", str(pack), "--limit", "1", "--json").stdout)
     assert full["en"]["n"] == 1
-    assert {"answer_contains", "cites_gold", "prompt_tokens_p50", "ttft_p50_s"} <= set(full["en"])
+    assert {"answer_contains", "reply_contains", "evidence_contains", "cites_gold", "prompt_tokens_p50",
+            "ttft_p50_s", "hit_token_limit"} <= set(full["en"])
+    # One sentence per file: the evidence is the gold sentence whatever the model writes.
+    assert full["en"]["evidence_contains"] == 1.0

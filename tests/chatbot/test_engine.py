@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from chatbot import ChatEngine, DoneEvent, SourcesEvent, TokenEvent
-from chatbot.language import NOT_FOUND
+from chatbot.language import NOT_FOUND, UNSUPPORTED
 
 
 def sources_of(answer) -> list[str]:
@@ -65,8 +65,46 @@ def test_stream_sends_sources_first_then_tokens_then_the_answer(engine: ChatEngi
     assert len(tokens) > 1
     assert isinstance(events[-1], DoneEvent)
     done = events[-1].answer
+    assert "".join(t.text for t in tokens).strip().startswith(done.reply)
     without_markers = lambda text: re.sub(r"\s*\[\d+\]", "", text).split()  # noqa: E731
-    assert without_markers(done.answer) == without_markers("".join(t.text for t in tokens))
+    if done.supported:
+        assert without_markers(done.answer) == without_markers(done.reply)
     assert re.search(r"\[\d+\]$", done.answer)
     assert done.sources == events[0].sources
     assert "finance/expense-rules.docx" in sources_of(done)
+
+
+def test_answers_come_with_evidence_sentences_from_their_sources(engine: ChatEngine) -> None:
+    for question, source, words in (
+        ("How many days of annual leave do employees get?", "hr/hr-policy.md", "15 days"),
+        ("연차 휴가는 며칠인가요?", "hr/인사규정.hwpx", "15일"),
+    ):
+        answer = engine.ask(question)
+        assert 1 <= len(answer.evidence) <= 2
+        # The reply steers the evidence a little, so the answering sentence may come second.
+        assert any(item.source == source and words in item.sentence for item in answer.evidence)
+        for item in answer.evidence:
+            passage = answer.sources[item.citation - 1]
+            assert passage.source == item.source and passage.text[item.start:item.end].strip() == item.sentence
+
+
+def test_an_unsupported_reply_is_replaced_by_a_plain_statement_and_the_evidence(engine: ChatEngine) -> None:
+    # No reply can reach a support of 1.01: every reply takes the unsupported path, for real.
+    strict = ChatEngine(engine.settings.model_copy(update={"min_support": 1.01}), engine.embedder, engine.llm)
+    for question, language in (("How many days of annual leave do employees get?", "en"),
+                               ("연차 휴가는 며칠인가요?", "ko")):
+        answer = strict.ask(question)
+        assert answer.found and not answer.supported and answer.reply
+        assert answer.answer.startswith(UNSUPPORTED[language])
+        assert answer.reply not in answer.answer
+        for item in answer.evidence:
+            assert f"“{item.sentence}” [{item.citation}]" in answer.answer
+
+
+def test_replies_stop_after_the_configured_number_of_sentences(engine: ChatEngine) -> None:
+    from chatbot.sentences import split_sentences
+
+    terse = ChatEngine(engine.settings.model_copy(update={"max_answer_sentences": 1}), engine.embedder, engine.llm)
+    answer = terse.ask("Summarise the rules about business travel and expenses.")
+    assert len(split_sentences(answer.reply)) == 1
+    assert not answer.hit_token_limit

@@ -38,6 +38,9 @@ def test_answer_streams_with_sources_from_the_right_document(server: str) -> Non
     assert done["answer"].strip()
     assert done["sources"] == events[0]["sources"]
     assert done["usage"]["prompt_tokens"] > 0 and done["usage"]["completion_tokens"] > 0
+    evidence = done["evidence"][0]
+    assert evidence["source"] == "hr/hr-policy.md" and "15 days" in evidence["sentence"]
+    assert evidence["sentence"] in done["sources"][evidence["passage"] - 1]["text"]
 
 
 def test_tokens_arrive_before_the_answer_ends(server: str) -> None:

@@ -1,5 +1,6 @@
 """The chat page in headless Chromium with every non-loopback request blocked: it renders, speaks
-Korean to a Korean browser, answers a Korean question with its sources, and shows a passage on click."""
+Korean to a Korean browser, answers a Korean question with its evidence highlighted in its sources, and shows a
+passage on click."""
 
 from __future__ import annotations
 
@@ -64,13 +65,20 @@ def test_korean_question_gets_an_answer_with_sources(page) -> None:
         "() => /\\[\\d+\\]\\s*$/.test([...document.querySelectorAll('#conversation .message')].pop()?.innerText || '')",
         timeout=120_000,
     )
+    page.wait_for_selector("#sources mark", timeout=120_000)
     sources = page.inner_text("#sources")
     assert "hr/인사규정.hwpx" in sources
+    assert "근거 문장" in sources and re.search(r"\d+일", page.inner_text("#sources .evidence"))
 
-    first = page.locator("#sources details").first
-    first.locator("summary").click()
-    assert first.get_attribute("open") is not None
-    assert re.search(r"\d+일", first.locator(".passage").inner_text())
+    # The evidence is highlighted inside its passage, which starts open.
+    marked = page.locator("#sources details", has=page.locator("mark")).first
+    assert marked.get_attribute("open") is not None
+    assert marked.locator("mark").first.inner_text() in page.inner_text("#sources .evidence")
+    # The other sources open on a click.
+    details = page.locator("#sources details")
+    closed = next(details.nth(i) for i in range(details.count()) if details.nth(i).get_attribute("open") is None)
+    closed.locator("summary").click()
+    assert closed.get_attribute("open") is not None
 
     OUTPUT.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(OUTPUT / "korean-answer.png"), full_page=True)

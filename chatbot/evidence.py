@@ -1,0 +1,78 @@
+"""Evidence for an answer: the sentence or two in its passages that best support it, and
+whether the model's reply is supported at all.
+
+A 135M model often writes fluent text the passages do not say. The check is
+lexical: the share of the reply's terms (Kiwi morphemes, English stems) that
+occur in the text the model was given, leaving out the terms it took from the
+question (echoing the question is not an answer). A reply below ``min_support`` is not
+shown as the answer: the engine says so and leads with the evidence instead.
+
+Evidence sentences are scored against the question and, for a supported
+reply, against the reply too (a correct reply names the very words of the
+sentence it came from).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from storage import Analyzer
+
+from .retrieve import Passage
+from .sentences import SentencePool
+
+# The reply's say beside the question's: small, as the 135M model's supported replies are
+# often still wrong (measured in docs/BENCHMARKS.md).
+REPLY_WEIGHT = 0.1
+
+
+@dataclass(frozen=True)
+class Evidence:
+    citation: int  # the passage's number in the answer's sources, from 1
+    source: str
+    page: int | None
+    location: str  # "p. 3", "slide 2", "sheet Travel" or ""
+    sentence: str
+    start: int  # character offsets of the sentence in the passage text, for highlighting
+    end: int
+
+    def to_json(self) -> dict:
+        return {"source": self.source, "page": self.page, "location": self.location,
+                "sentence": self.sentence, "passage": self.citation}
+
+
+def support(reply: str, question: str, context: str, analyzer: Analyzer) -> float:
+    """Share of the reply's own terms (those not in the question) found in the context the model
+    was given; 0 for a reply that only repeats the question, or is empty."""
+    terms = set(analyzer.terms(reply)) - set(analyzer.terms(question))
+    if not terms:
+        return 0.0
+    return len(terms & set(analyzer.terms(context))) / len(terms)
+
+
+def find_evidence(
+    sentences: SentencePool, citations: dict[int, int], sources: list[Passage], question: str, reply: str | None,
+    limit: int = 2,
+) -> list[Evidence]:
+    """The best ``limit`` sentences of the cited passages for the question (and the reply, when it is
+    supported), best first.
+
+    ``citations`` maps a sentence's passage index to that passage's number
+    among the answer's ``sources``; sentences of other passages are not evidence.
+    """
+    scores = np.asarray(sentences.scores(question))
+    if reply:
+        scores = scores + REPLY_WEIGHT * np.asarray(sentences.scores(reply))
+    eligible = [i for i, s in enumerate(sentences.sentences) if s.passage in citations]
+    evidence: list[Evidence] = []
+    for position in sorted(eligible, key=lambda i: -scores[i])[:limit]:
+        sentence = sentences.sentences[position]
+        citation = citations[sentence.passage]
+        passage = sources[citation - 1]
+        evidence.append(Evidence(
+            citation=citation, source=passage.source, page=passage.page, location=passage.location,
+            sentence=sentence.text.strip(), start=sentence.start, end=sentence.end,
+        ))
+    return evidence
