@@ -77,6 +77,7 @@ Event = SourcesEvent | TokenEvent | DoneEvent
 class _Prepared:
     prompt: Prompt
     sentences: SentencePool  # every retrieved passage's sentences, for the evidence
+    question_scores: list[float]  # theirs against the question
     citations: dict[int, int]  # retrieved passage index -> its number among the prompt's sources
 
 
@@ -147,7 +148,7 @@ class ChatEngine:
         )
         position = {p.id: i for i, p in enumerate(passages)}
         citations = {position[p.id]: n for n, p in enumerate(prompt.passages, start=1)}
-        return _Prepared(prompt, sentences, citations)
+        return _Prepared(prompt, sentences, [score for p in scored for score in p.scores], citations)
 
     def count_tokens(self, text: str) -> int:
         """In the LLM's own tokens; without loading its weights when it has not been needed yet."""
@@ -206,8 +207,8 @@ class ChatEngine:
         answer.hit_token_limit = generation.finish_reason == "length"
         answer.supported = (support(answer.reply, answer.standalone, prompt.context, self.analyzer)
                             >= self.settings.min_support)
-        answer.evidence = find_evidence(prepared.sentences, prepared.citations, prompt.passages, answer.standalone,
-                                        answer.reply if answer.supported else None)
+        answer.evidence = find_evidence(prepared.sentences, prepared.question_scores, prepared.citations,
+                                        prompt.passages, answer.reply if answer.supported else None)
         # The final answer (DoneEvent) is authoritative: it replaces what the stream showed.
         answer.answer = (_with_citation(answer.reply, prompt.passages, answer.evidence) if answer.supported
                          else _evidence_led(answer.language, answer.evidence))

@@ -15,6 +15,7 @@ sentence it came from).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
@@ -53,16 +54,18 @@ def support(reply: str, question: str, context: str, analyzer: Analyzer) -> floa
 
 
 def find_evidence(
-    sentences: SentencePool, citations: dict[int, int], sources: list[Passage], question: str, reply: str | None,
-    limit: int = 2,
+    sentences: SentencePool, question_scores: Sequence[float], citations: dict[int, int], sources: list[Passage],
+    reply: str | None, limit: int = 2,
 ) -> list[Evidence]:
     """The best ``limit`` sentences of the cited passages for the question (and the reply, when it is
     supported), best first.
 
-    ``citations`` maps a sentence's passage index to that passage's number
-    among the answer's ``sources``; sentences of other passages are not evidence.
+    ``question_scores`` are the sentences' scores against the question (already
+    computed for the prompt); ``citations`` maps a sentence's passage index to
+    that passage's number among the answer's ``sources``; sentences of other
+    passages are not evidence.
     """
-    scores = np.asarray(sentences.scores(question))
+    scores = np.asarray(question_scores, dtype=float)
     if reply:
         scores = scores + REPLY_WEIGHT * np.asarray(sentences.scores(reply))
     eligible = [i for i, s in enumerate(sentences.sentences) if s.passage in citations]

@@ -4,6 +4,12 @@ Used twice: to shape the prompt (only the sentences around the question's
 best matches go to the model, see prompt.py) and to find the evidence for
 an answer (evidence.py).
 
+Why not llama-index's SentenceWindowNodeParser: it picks the window at
+ingest time by embedding every sentence as its own node (several times the
+vectors, and the packaged embedder cannot read Korean); here retrieval stays
+on measured chunk-level hybrid search, and the window is chosen per question
+among the retrieved chunks' sentences, Korean-aware.
+
 A sentence's match with a text blends:
 - term overlap (Kiwi morphemes for Korean, stems for English), each term
   weighted by how rare it is among the candidate sentences, so "회사" or

@@ -35,8 +35,9 @@ def passage(text: str, source: str, page: int | None = None) -> Passage:
 
 
 def evidence_for(matcher: SentenceMatcher, passages: list[Passage], question: str, reply: str | None, language: str):
-    _, pool = matcher.score_passages(passages, question, language)
-    return find_evidence(pool, {i: i + 1 for i in range(len(passages))}, passages, question, reply)
+    scored, pool = matcher.score_passages(passages, question, language)
+    question_scores = [score for p in scored for score in p.scores]
+    return find_evidence(pool, question_scores, {i: i + 1 for i in range(len(passages))}, passages, reply)
 
 
 def test_sentences_split_on_ends_and_lines_with_offsets_into_the_passage() -> None:
