@@ -1,4 +1,4 @@
-"""The prompt: a system prompt, optional few-shot examples, the passages within a token budget."""
+"""The prompt: a system prompt, optional few-shot examples, sentence windows of the passages within a token budget."""
 
 from __future__ import annotations
 
@@ -31,7 +31,6 @@ Message = dict[str, str]
 class Prompt:
     messages: list[Message]
     passages: list[Passage]  # exactly the passages shown to the model, numbered from 1
-    shown: list[list[Sentence]]  # the sentences of each that went in (a window, maybe cut at the end)
     context: str  # their text as the model reads it
 
 
@@ -49,20 +48,22 @@ def build_prompt(
     """Each passage's best-matching sentence and ``window`` sentences either side, in rank
     order, while they fit ``budget`` tokens of the model's own tokenizer.
 
-    ``window=None`` gives whole passages. A passage whose best sentence scores
-    below ``min_share`` of the best sentence overall is left out: for a small
-    model, a weak passage is a distractor more than a help (measured). Passage
-    i of the prompt is source [i] of the answer. ``question_first`` also puts
-    the question before the context (it helped SmolLM2-135M in Korean and
-    hurt it in English, docs/BENCHMARKS.md). Sentences already shown (chunks overlap) are not repeated,
-    and a passage whose best sentence was already shown is left out. A window
-    that does not fit shrinks to its best sentence; the first passage always
-    goes in, its best sentence cut to the budget if it alone is larger — an
-    answer needs one passage, and Korean costs the model about two tokens per
-    character.
+    ``window=None`` gives whole passages. Passage i of the prompt is source
+    [i] of the answer.
+
+    - A passage whose best sentence scores below ``min_share`` of the best
+      sentence overall is left out: for a small model, a weak passage is a
+      distractor more than a help (measured).
+    - Sentences already shown (chunks overlap) are not repeated, and a
+      passage whose best sentence was already shown is left out.
+    - A window that does not fit shrinks to its best sentence; the first
+      passage always goes in, its best sentence cut to the budget if it alone
+      is larger — an answer needs one passage, and Korean costs the model
+      about two tokens per character.
+    - ``question_first`` also puts the question before the context (it helped
+      SmolLM2-135M in Korean and hurt it in English, docs/BENCHMARKS.md).
     """
     shown: list[Passage] = []
-    windows: list[list[Sentence]] = []
     blocks: list[str] = []
     seen: set[str] = set()
     used = 0
@@ -84,7 +85,6 @@ def build_prompt(
                 break
             block, cost = _cut_to_tokens(block, budget, count_tokens), budget
         shown.append(candidate.passage)
-        windows.append(chosen)
         blocks.append(block)
         seen.update(_key(s) for s in chosen)
         used += cost
@@ -93,7 +93,7 @@ def build_prompt(
         messages.append({"role": "user", "content": _user(example["question"], [example["context"]], question_first)})
         messages.append({"role": "assistant", "content": example["answer"]})
     messages.append({"role": "user", "content": _user(question, blocks, question_first)})
-    return Prompt(messages=messages, passages=shown, shown=windows, context=_context(blocks))
+    return Prompt(messages=messages, passages=shown, context=_context(blocks))
 
 
 def _window(sentences: list[Sentence], best: Sentence, window: int | None) -> list[Sentence]:
