@@ -83,7 +83,7 @@ class SentenceMatcher:
         self._embedder = embedder
         self._reads = reads  # language -> whether the embedder reads it
 
-    def prepare(self, sentences: list[Sentence], language: str) -> "SentencePool":
+    def _pool(self, sentences: list[Sentence], language: str) -> "SentencePool":
         terms = [set(self._analyzer.terms(s.text)) for s in sentences]
         bigrams = [set(Analyzer.bigrams(s.text)) for s in sentences]
         vectors = None
@@ -97,7 +97,7 @@ class SentenceMatcher:
     ) -> tuple[list[ScoredPassage], "SentencePool"]:
         """Every passage's sentences scored against the question, and the pool of them all."""
         groups = [split_sentences(p.text, i) for i, p in enumerate(passages)]
-        pool = self.prepare([s for group in groups for s in group], language)
+        pool = self._pool([s for group in groups for s in group], language)
         scores = iter(pool.scores(question))
         return [ScoredPassage(p, group, [next(scores) for _ in group]) for p, group in zip(passages, groups)], pool
 
