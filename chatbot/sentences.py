@@ -113,7 +113,8 @@ class SentencePool:
         self._terms = terms
         self._bigrams = bigrams
         self._vectors = vectors
-        self._sizes = np.asarray([len(t) for t in terms]) / max(1, max((len(t) for t in terms), default=1))
+        sizes = np.asarray([len(t) for t in terms], dtype=float)
+        self._sizes = sizes / (sizes.max(initial=0.0) or 1.0)
         self._idf = _idf(terms)
         self._bigram_idf = _idf(bigrams)
 

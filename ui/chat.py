@@ -36,7 +36,7 @@ def render_sources(passages: list[Passage], found: bool, lang: str, evidence: li
     evidence = evidence or []
     quotes = "".join(
         f"<blockquote class='evidence'>{html.escape(e.sentence)}"
-        f"<cite>[{e.citation}] {html.escape(_label(e.source, e.location))}</cite></blockquote>"
+        f"<cite>[{e.citation}] {html.escape(passages[e.citation - 1].label)}</cite></blockquote>"
         for e in evidence
     )
     items = "".join(
@@ -47,10 +47,6 @@ def render_sources(passages: list[Passage], found: bool, lang: str, evidence: li
     )
     header = f"<h4>{html.escape(words['evidence'])}</h4>{quotes}" if quotes else ""
     return f"{header}<h4>{html.escape(words['sources'])}</h4>{items}"
-
-
-def _label(source: str, location: str) -> str:
-    return f"{source}, {location}" if location else source
 
 
 def _highlighted(text: str, evidence: list[Evidence]) -> str:
