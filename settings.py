@@ -87,6 +87,15 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(32, gt=0)
     # answering
     top_k: int = Field(5, gt=0, description="Passages retrieved for a question.")
+    neighbours: int = Field(
+        0, ge=0, description="At most this many chunks joined to each side of a retrieved chunk, "
+        "until it holds a dozen sentences (same heading and page); 0: chunks alone.",
+    )
+    sentence_rerank: dict[str, float] = Field(
+        default_factory=lambda: {"en": 1.0, "ko": 0.0},  # Korean chunks are two sentences: nothing to gain (measured)
+        description="Per question language, weight of a chunk's best-matching sentence beside its fused score; "
+        "0: off.",
+    )
     context_tokens: int = Field(1000, gt=0, description="Prompt budget for passages, in the LLM's tokens.")
     context_window: int | None = Field(
         1, ge=0, description="Sentences kept either side of each passage's best match; null: whole passages.",

@@ -12,7 +12,8 @@ from storage import Analyzer, Embedder, SearchFilter, Store
 
 from .condense import standalone_question
 from .evidence import Evidence, find_evidence, support
-from .fusion import fusion_weights, probe_languages
+from . import sentence_rerank
+from .fusion import Weights, fusion_weights, probe_languages
 from .language import NOT_FOUND, UNSUPPORTED, Language, detect_language
 from .llm import LocalLLM, TokenCounter
 from .prompt import Prompt, build_prompt
@@ -95,6 +96,9 @@ class ChatEngine:
             Reranker(settings.reranker_model) if settings.reranker_model else None, self.analyzer,
         )
         self.matcher = SentenceMatcher(self.analyzer, self.embedder, reads)
+        # Re-ranking runs on every search: terms only, as embedding ten chunks' sentences
+        # costs about half a second on the CPU for about one question in a hundred (measured).
+        self._rerank_matcher = SentenceMatcher(self.analyzer, None, reads)
         self._llm = llm
         self._token_counter: TokenCounter | None = None
 
@@ -112,8 +116,25 @@ class ChatEngine:
     def document_count(self) -> int:
         return len(self.store.files())
 
-    def search(self, query: str, k: int | None = None, search_filter: SearchFilter | None = None) -> list[Passage]:
-        return self.retriever.search(query, k or self.settings.top_k, detect_language(query), search_filter)
+    def search(
+        self, query: str, k: int | None = None, search_filter: SearchFilter | None = None,
+        weights: Weights | None = None,
+    ) -> list[Passage]:
+        """The k best passages: fused chunks, re-ordered by their best sentence, joined with their neighbours
+        (each step as configured, per question language for the re-ordering).
+
+        A configured cross-encoder replaces the sentence re-ordering (it reads
+        question and passage together: a better judge). ``weights`` overrides
+        the fusion weights (the eval's single rankers).
+        """
+        k = k or self.settings.top_k
+        language = detect_language(query)
+        ranked = self.retriever.search(query, max(k, sentence_rerank.DEPTH), language, search_filter, weights)
+        weight = self.settings.sentence_rerank.get(language, 0.0)
+        if weight and not self.retriever.has_reranker:
+            scored, _ = self._rerank_matcher.score_passages(ranked, query, language)
+            ranked = sentence_rerank.by_best_sentence(scored, weight)
+        return self.retriever.widen(ranked, self.settings.neighbours, k)
 
     def is_relevant(self, passage: Passage, language: Language) -> bool:
         """Enough of the question's terms, or (where configured for the language) a close enough vector."""

@@ -2,9 +2,11 @@
 
 The corpus goes into a store of its own (never the production one), reused
 when unchanged. Per language: document recall@k and MRR over the top-k
-chunks' source files; ctx@k, whether a gold answer string is in the text of
-the top-k chunks (the model can only answer from what it is given) — for the
-hybrid retrieval the chat uses and, beside it, for each ranker alone;
+passages' source files; ctx@k, whether a gold answer string is in the text of
+the top-k passages (the model can only answer from what it is given) — for
+the search the chat uses (hybrid fusion, sentence re-ranking, neighbours)
+and, beside it, for each ranker alone through the same stages, and for the
+fused chunks alone (``fused_chunks``: no re-ranking, no neighbours);
 ctx@prompt, the same for the passages the chat's prompt really holds (its
 top-k, relevance gate and token budget); and,
 unless retrieval-only, the answers' quality, prompt size and latency:
@@ -93,6 +95,7 @@ def run_eval(
 def _evaluate(engine: ChatEngine, questions: list[Question], retrieval_only: bool, progress: bool) -> dict:
     hybrid = _RetrievalScore()
     singles = {name: _RetrievalScore() for name in SINGLE_RANKERS}
+    chunks = _RetrievalScore()  # the fused chunks alone: no sentence re-ranking, no neighbours
     answers: list[Answer] = []
     answer_contains = reply_contains = evidence_contains = cites_gold = in_prompt = 0
     prompt_passages: list[int] = []
@@ -102,8 +105,9 @@ def _evaluate(engine: ChatEngine, questions: list[Question], retrieval_only: boo
         prompt = engine.prompt_for(q.question, language)
         in_prompt += prompt is not None and contains_answer(prompt.context, q.answers)
         prompt_passages.append(len(prompt.passages) if prompt else 0)
+        chunks.add(engine.retriever.search(q.question, max(KS), language), q)
         for name, weights in SINGLE_RANKERS.items():
-            singles[name].add(engine.retriever.search(q.question, max(KS), language, weights=weights), q)
+            singles[name].add(engine.search(q.question, max(KS), weights=weights), q)
         if not retrieval_only:
             answer = engine.ask(q.question)
             answers.append(answer)
@@ -134,6 +138,7 @@ def _evaluate(engine: ChatEngine, questions: list[Question], retrieval_only: boo
         })
     # Bigrams exist only for Hangul: a ranker that found nothing for any question is left out.
     result.update({name: score.metrics() for name, score in singles.items() if score.found_any})
+    result["fused_chunks"] = chunks.metrics()
     return result
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
-
 from .retrieve import Passage
 from .sentences import ScoredPassage, Sentence
 
@@ -67,11 +65,11 @@ def build_prompt(
     blocks: list[str] = []
     seen: set[str] = set()
     used = 0
-    top = max((max(c.scores) for c in candidates if c.sentences), default=0.0)
-    for candidate in candidates:
-        if not candidate.sentences or max(candidate.scores) < min_share * top:
+    bests = [_best(c) for c in candidates]
+    top = max((c.scores[b.index] for c, b in zip(candidates, bests) if b), default=0.0)
+    for candidate, best in zip(candidates, bests):
+        if best is None or candidate.scores[best.index] < min_share * top:
             continue
-        best = candidate.sentences[int(np.argmax(candidate.scores))]
         if _key(best) in seen:
             continue
         chosen = [s for s in _window(candidate.sentences, best, window) if _key(s) not in seen]
@@ -94,6 +92,17 @@ def build_prompt(
         messages.append({"role": "assistant", "content": example["answer"]})
     messages.append({"role": "user", "content": _user(question, blocks, question_first)})
     return Prompt(messages=messages, passages=shown, context=_context(blocks))
+
+
+def _best(candidate: ScoredPassage) -> Sentence | None:
+    """The passage's best-matching sentence within the chunk retrieval found; the
+    window around it may reach into the neighbours (the answer often sits just
+    past the words that match), but the neighbours' own sentences are not
+    candidates: choosing among three chunks' sentences picked the wrong one more
+    often (measured, docs/BENCHMARKS.md)."""
+    start, end = candidate.passage.focus or (0, len(candidate.passage.text))
+    inside = [s for s in candidate.sentences if s.start < end and s.end > start]
+    return max(inside, key=lambda s: candidate.scores[s.index], default=None)
 
 
 def _window(sentences: list[Sentence], best: Sentence, window: int | None) -> list[Sentence]:

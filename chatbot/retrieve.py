@@ -11,7 +11,7 @@ files it matches.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from llama_index.core import VectorStoreIndex
@@ -24,6 +24,13 @@ from storage import Analyzer, Embedder, LexicalIndex, SearchFilter, Store
 from .fusion import READS_LANGUAGE, FusionMode, Ranking, Weights, fuse
 from .language import Language
 from .rerank import Reranker
+from .sentences import split_sentences
+
+
+# The chunker's overlap is tens of word pieces; a shorter match between one
+# chunk's end and the next one's start is chance ("...in the" / "the ...").
+MIN_OVERLAP = 16
+MIN_SENTENCES = 12  # see Retriever.widen
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,9 @@ class Passage:
     page: int | None = None
     slide: int | None = None
     sheet: str | None = None
+    chunk_index: int = 0  # position of the retrieved chunk in its file
+    focus: tuple[int, int] | None = None  # where the retrieved chunk lies in text, once neighbours joined it
+    content_hash: str = ""  # the file version it belongs to
 
     @property
     def location(self) -> str:
@@ -83,6 +93,10 @@ class Retriever:
         self._analyzer = analyzer or Analyzer()
         self._lexical, self._lexical_version = self._load_lexical()
 
+    @property
+    def has_reranker(self) -> bool:
+        return self._reranker is not None
+
     def search(
         self, query: str, k: int, language: Language = "en", search_filter: SearchFilter | None = None,
         weights: Weights | None = None,
@@ -109,6 +123,47 @@ class Retriever:
             best, scores = self._rerank(query, ranked[:depth], records, k)
         query_terms = set(terms)
         return [_passage(i, *records[i], scores[i], query_vector, query_terms) for i in best if i in records]
+
+    def widen(self, ranked: list[Passage], radius: int, k: int) -> list[Passage]:
+        """The k best passages, each joined with up to ``radius`` neighbouring chunks either side.
+
+        Chunks are small so that each one's vector and terms stay focused, but
+        the answer often sits a sentence or two past the words that match the
+        question: measured on the dev pack, a chunk with its neighbours holds
+        the answer far more often (docs/BENCHMARKS.md; the packaged 135M
+        model answered worse from such passages, so radius 0 is the
+        default). Neighbours join, one on each side at a time, until the
+        passage holds MIN_SENTENCES: the
+        packaged embedder's word pieces make a Korean chunk of 200 pieces
+        about two sentences, an English one about seven. Only neighbours
+        under the same heading and on the same page, slide or sheet join, so
+        a passage's location stays true. A passage whose chunk is already
+        inside a better one's reach is skipped: its text is shown once.
+        """
+        chosen: list[tuple[Passage, range]] = []  # with the chunk indexes each one spans
+        for passage in ranked:
+            if len(chosen) == k:
+                break
+            if not any(_inside(passage, other, span) for other, span in chosen):
+                chosen.append(self._with_neighbours(passage, radius))
+        return [passage for passage, _ in chosen]
+
+    def _with_neighbours(self, passage: Passage, radius: int) -> tuple[Passage, range]:
+        centre = passage.chunk_index
+        wanted = [i for i in range(centre - radius, centre + radius + 1) if i != centre and i >= 0]
+        found = self._store.chunks_of(passage.source, passage.content_hash, wanted) if radius else {}
+        texts = {i: text for i, (text, meta) in found.items() if _same_place(meta, passage)}
+        texts[centre] = passage.text
+        first = last = centre
+        text = passage.text
+        # Contiguous runs only: a missing neighbour (other heading or page) ends that side.
+        while len(split_sentences(text)) < MIN_SENTENCES and (first - 1 in texts or last + 1 in texts):
+            first, last = (first - 1 if first - 1 in texts else first), (last + 1 if last + 1 in texts else last)
+            text = ""
+            for index in range(first, last + 1):
+                text = _join(text, texts[index])
+        start = text.find(passage.text)  # joining trims overlaps from the neighbours, never from the chunk
+        return replace(passage, text=text, focus=(start, start + len(passage.text))), range(first, last + 1)
 
     def _rerank(self, query: str, candidates: list[str], records: dict, k: int) -> tuple[list[str], dict[str, float]]:
         """The cross-encoder's k best of the fused candidates, with its scores."""
@@ -144,6 +199,26 @@ class Retriever:
             self._lexical, self._lexical_version = self._load_lexical()
 
 
+def _inside(passage: Passage, other: Passage, span: range) -> bool:
+    return (passage.source, passage.content_hash) == (other.source, other.content_hash) and \
+        passage.chunk_index in span
+
+
+def _same_place(meta: dict, passage: Passage) -> bool:
+    return (str(meta.get("heading", "")), meta.get("page"), meta.get("slide"), meta.get("sheet")) == \
+        (passage.heading, passage.page, passage.slide, passage.sheet)
+
+
+def _join(text: str, following: str) -> str:
+    """Two consecutive chunks as one text: the chunker repeats the end of one at the start of the next."""
+    if not text:
+        return following
+    for size in range(min(len(text), len(following)), MIN_OVERLAP - 1, -1):
+        if text.endswith(following[:size]):
+            return text + following[size:]
+    return f"{text}\n{following}"
+
+
 def _passage(chunk_id: str, text: str, meta: dict, vector: list[float], fused: float,
              query_vector: np.ndarray, query_terms: set[str]) -> Passage:
     terms = set(json.loads(str(meta.get("lexical", "[]"))))
@@ -159,4 +234,6 @@ def _passage(chunk_id: str, text: str, meta: dict, vector: list[float], fused: f
         page=meta.get("page"),
         slide=meta.get("slide"),
         sheet=meta.get("sheet"),
+        chunk_index=int(meta.get("chunk_index", 0)),
+        content_hash=str(meta.get("content_hash", "")),
     )

@@ -26,13 +26,14 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from storage import Analyzer, Embedder
 
-from .retrieve import Passage
+if TYPE_CHECKING:  # retrieve.py cuts passages into sentences too
+    from .retrieve import Passage
 
 # A sentence ends at . ! ? (or their full-width forms) followed by a space,
 # or at a line break: Korean sentences end "다." like English ones, and

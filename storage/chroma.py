@@ -64,3 +64,16 @@ def embeddings_by_chunk_hash(
         for metadata, vector in zip(result["metadatas"], result["embeddings"]):
             found[str(metadata["chunk_hash"])] = [float(x) for x in vector]
     return found
+
+
+def chunks_of(
+    collection: chromadb.Collection, source: str, content_hash: str, indexes: list[int]
+) -> dict[int, tuple[str, dict]]:
+    """Chunk index -> (text, metadata) of one version of one file's chunks at these positions."""
+    if not indexes:
+        return {}
+    result = collection.get(
+        where={"$and": [{"source": source}, {"content_hash": content_hash}, {"chunk_index": {"$in": indexes}}]},
+        include=["documents", "metadatas"],
+    )
+    return {int(m["chunk_index"]): (d, m) for d, m in zip(result["documents"], result["metadatas"])}

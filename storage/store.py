@@ -127,6 +127,10 @@ class Store:
             for i, d, m, v in zip(found["ids"], found["documents"], found["metadatas"], found["embeddings"])
         }
 
+    def chunks_of(self, source: str, content_hash: str, indexes: list[int]) -> dict[int, tuple[str, dict]]:
+        """Text and metadata of a file version's chunks at these positions (a retrieved chunk's neighbours)."""
+        return chroma.chunks_of(self.collection, source, content_hash, indexes)
+
     def log_run(self, started_at: str, report: dict) -> None:
         self.manifest.log_run(started_at, now_iso(), report)
 

@@ -79,3 +79,21 @@ def test_weak_passages_stay_out_and_the_question_can_come_first(matcher: Sentenc
     assert [p.source for p in prompt.passages] == ["hr/leave.hwpx"]  # the travel rules share no word with it
     user = prompt.messages[-1]["content"]
     assert user.startswith(f"Question: {question}\n\nContext:\n") and user.endswith(f"Question: {question}")
+
+
+def test_the_window_centres_on_the_retrieved_chunk_and_may_reach_into_its_neighbours(
+    matcher: SentenceMatcher, llm
+) -> None:
+    before = "Annual leave requests for annual leave days go to your manager."  # matches best, but a neighbour
+    chunk = "Staff who joined this year accrue leave monthly. Leave days carry over."
+    after = "Unused annual leave days lapse after March."
+    text = f"{before}\n{chunk}\n{after}"
+    start = text.index(chunk)
+    widened = Passage(id="1", source="hr/leave.md", text=text, score=1.0, focus=(start, start + len(chunk)))
+    question = "What happens to annual leave days?"
+    [candidate] = scored(matcher, [widened], question, "en")
+    assert max(candidate.scores) == candidate.scores[0]  # the neighbour's sentence is the best match overall
+
+    prompt = build_prompt(question, [candidate], 500, llm.count_tokens, window=1)
+    assert "carry over" in prompt.context and after in prompt.context  # past the chunk's end
+    assert before not in prompt.context

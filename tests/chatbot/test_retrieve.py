@@ -12,8 +12,12 @@ import ingest
 from chatbot import ChatEngine, SearchFilter
 from chatbot.fusion import BLIND_TO_LANGUAGE, READS_LANGUAGE, fuse, probe_languages
 from chatbot.rerank import Reranker
+from chatbot.retrieve import Passage
+from chatbot.sentence_rerank import DEPTH, by_best_sentence
+from chatbot.sentences import SentenceMatcher
 from settings import Settings
 from storage import Analyzer
+from tests.helpers import stored_chunks
 
 DENSE_ONLY, BM25_ONLY, BIGRAMS_ONLY = (1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)
 
@@ -49,6 +53,88 @@ def test_korean_particles_and_endings_do_not_break_a_match(settings: Settings, d
     # "휴가는" (with the topic particle) must find the passage that only has bare "휴가".
     assert sources(engine.retriever.search("휴가는 며칠이에요?", 3, "ko", weights=BM25_ONLY))[:1] == ["hr/leave.txt"]
     assert sources(engine.search("휴가는 며칠이에요?", 1)) == ["hr/leave.txt"]
+
+
+FACILITIES = "\n\n".join([
+    "# Parking",
+    "Visitors collect a parking permit from the reception desk.",
+    *(f"Row {row} of the garage is kept for {who} on weekdays." for row, who in
+      zip("ABCDEF", ("visitors", "managers", "vans", "bicycles", "motorbikes", "electric cars"))),
+    "A permit is valid for one calendar day only.",
+    "# Canteen",
+    "Lunch is served from noon until two o'clock in the afternoon.",
+    "Vegetarian dishes are marked with a green leaf on the menu board.",
+])
+
+
+@pytest.fixture
+def facilities(settings: Settings, docs: Path, embedder) -> tuple[Settings, list[dict]]:
+    """A Markdown file cut into many small chunks, two headings."""
+    settings = settings.model_copy(update={"chunk_size": 40, "chunk_overlap": 10, "neighbours": 2})
+    write(docs, "facilities.md", FACILITIES)
+    ingested(settings, embedder)
+    chunks = stored_chunks(settings)
+    parking = [c for c in chunks if c["heading"] == "Parking"]
+    assert len(parking) >= 3 and chunks[len(parking)]["heading"] == "Canteen", [c["text"] for c in chunks]
+    return settings, chunks
+
+
+def test_a_passage_joins_its_neighbours_under_the_same_heading(facilities, embedder) -> None:
+    settings, chunks = facilities
+    engine = ChatEngine(settings, embedder=embedder)
+    sentences = [line for line in FACILITIES.split("\n\n") if not line.startswith("#")]
+
+    for query in ("Row C of the garage is kept for vans", "How long is a permit valid?"):
+        [passage] = engine.search(query, 1)
+        # Each chunk holds one or two sentences, the whole section fewer than a dozen:
+        # every chunk within two of it under its heading joins, each sentence once
+        # (the chunks' overlap is not repeated).
+        joined = [c for c in chunks if abs(c["chunk_index"] - passage.chunk_index) <= settings.neighbours
+                  and c["heading"] == passage.heading]
+        assert len(joined) >= 2
+        for sentence in sentences:
+            expected = any(sentence in chunk["text"] for chunk in joined)
+            assert passage.text.count(sentence) == expected, (sentence, passage.text)
+        assert "Lunch" not in passage.text  # the next chunk is under another heading
+
+    # Without neighbours a passage is its chunk.
+    alone = ChatEngine(settings.model_copy(update={"neighbours": 0}), embedder=embedder)
+    [passage] = alone.search("Row C of the garage is kept for vans", 1)
+    assert passage.text == next(c["text"] for c in chunks if c["chunk_index"] == passage.chunk_index)
+
+
+def test_a_chunk_that_holds_a_dozen_sentences_is_shown_alone(settings: Settings, docs: Path, embedder) -> None:
+    write(docs, "rules.txt", "\n".join(f"Rule {n}: doors close at {n} pm." for n in range(1, 60)))
+    engine = ingested(settings.model_copy(update={"neighbours": 2}), embedder)
+    chunks = stored_chunks(settings)
+    assert len(chunks) >= 3
+    [passage] = engine.search("When do doors close under rule 30?", 1)
+    assert passage.text == next(c["text"] for c in chunks if c["chunk_index"] == passage.chunk_index)
+
+
+def test_a_chunk_inside_a_better_passage_is_not_shown_again(facilities, embedder) -> None:
+    settings, chunks = facilities
+    passages = ChatEngine(settings, embedder=embedder).search("garage row kept for weekdays", 5)
+    text = {c["chunk_index"]: c["text"] for c in chunks}
+    for n, passage in enumerate(passages):
+        assert not any(text[passage.chunk_index] in better.text for better in passages[:n])
+
+
+def test_the_chunk_with_the_best_matching_sentence_comes_first(embedder) -> None:
+    question = "Where do visitors collect a parking permit?"
+    texts = {
+        "overview": "Parking rules for the garage: an overview of who parks where and when.",
+        "answer": "The garage has six rows. Visitors collect a parking permit from the reception desk.",
+        "other": "Lunch is served from noon.",
+    }
+    passages = [Passage(id=name, source=f"{name}.txt", text=text, score=score)
+                for (name, text), score in zip(texts.items(), (1.0, 0.8, 0.1))]
+    scored, _ = SentenceMatcher(Analyzer(), embedder, {"en": True}).score_passages(passages, question, "en")
+
+    ranked = by_best_sentence(scored, 1.0)
+    assert [p.id for p in ranked] == ["answer", "overview", "other"]
+    assert [p.score for p in ranked] == sorted((p.score for p in ranked), reverse=True)
+    assert [p.id for p in by_best_sentence(scored, 0.0)] == ["overview", "answer", "other"]
 
 
 def test_a_deleted_file_cannot_be_found_by_either_index(settings: Settings, docs: Path, embedder) -> None:
@@ -145,7 +231,8 @@ def test_a_configured_cross_encoder_orders_the_passages(
     from sentence_transformers import CrossEncoder
 
     folder = tiny_cross_encoder(tmp_path / "reranker", Path(sample_settings.embed_model_path))
-    settings = sample_settings.model_copy(update={"reranker_model": folder})
+    # Neighbours off: the scores are checked against the cross-encoder on each chunk's own text.
+    settings = sample_settings.model_copy(update={"reranker_model": folder, "neighbours": 0})
     engine = ChatEngine(settings, embedder=embedder)
     query = "How many days of annual leave?"
     passages = engine.search(query, 4)
@@ -153,8 +240,8 @@ def test_a_configured_cross_encoder_orders_the_passages(
     scores = CrossEncoder(str(folder)).predict([(query, p.text) for p in passages])
     assert [p.score for p in passages] == pytest.approx([float(s) for s in scores], abs=1e-5)
     assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)
-    # The reranker chose from the fused candidates, not only the fused top 4.
-    fused = ChatEngine(sample_settings, embedder=embedder).search(query, 20)
+    # The reranker chose from the fused candidates (4 x the 10 the engine asks for), not only the fused top 4.
+    fused = ChatEngine(sample_settings, embedder=embedder).retriever.search(query, 4 * DEPTH, "en")
     assert {p.id for p in passages} <= {p.id for p in fused}
 
 
