@@ -111,11 +111,11 @@ def build(engine: ChatEngine) -> gr.Blocks:
         page.load(on_load, outputs=label_outputs)
         language.change(labels, inputs=language, outputs=label_outputs)
         chat_io = dict(inputs=[question, conversation, asked, lang], outputs=[conversation, question, asked, sources])
-        question.submit(respond, **chat_io)
-        send.click(respond, **chat_io)
-        for button in examples:
-            button.click(respond, inputs=[button, conversation, asked, lang], outputs=chat_io["outputs"])
-        new_chat.click(lambda: ([], "", [], ""), outputs=[conversation, question, asked, sources])
+        answering = [question.submit(respond, **chat_io), send.click(respond, **chat_io)]
+        answering += [button.click(respond, inputs=[button, conversation, asked, lang], outputs=chat_io["outputs"])
+                      for button in examples]
+        # A new chat stops an answer still streaming, or it would write itself into the cleared page.
+        new_chat.click(lambda: ([], "", [], ""), outputs=[conversation, question, asked, sources], cancels=answering)
     # Many sessions may wait at once; the LLM worker answers them one after another.
     page.queue(default_concurrency_limit=16)
     return page
