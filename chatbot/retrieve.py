@@ -157,7 +157,7 @@ class Retriever:
         first = last = centre
         text = passage.text
         # Contiguous runs only: a missing neighbour (other heading or page) ends that side.
-        while len(split_sentences(text)) < MIN_SENTENCES and (first - 1 in texts or last + 1 in texts):
+        while (first - 1 in texts or last + 1 in texts) and len(split_sentences(text)) < MIN_SENTENCES:
             first, last = (first - 1 if first - 1 in texts else first), (last + 1 if last + 1 in texts else last)
             text = ""
             for index in range(first, last + 1):
