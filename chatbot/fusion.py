@@ -47,15 +47,17 @@ def fuse(weighted: Sequence[tuple[float, Ranking]], mode: FusionMode) -> dict[st
     for weight, ranking in weighted:
         if weight == 0 or not ranking:
             continue
-        for rank, (chunk_id, score) in enumerate(ranking, start=1):
-            part = weight / (RRF_K + rank) if mode == "rrf" else weight * _scaled(score, ranking)
+        scaled = min_max(np.asarray([score for _, score in ranking]))
+        for rank, ((chunk_id, _), value) in enumerate(zip(ranking, scaled), start=1):
+            part = weight / (RRF_K + rank) if mode == "rrf" else weight * float(value)
             fused[chunk_id] = fused.get(chunk_id, 0.0) + part
     return fused
 
 
-def _scaled(score: float, ranking: Ranking) -> float:
-    best, worst = ranking[0][1], ranking[-1][1]
-    return 1.0 if best == worst else (score - worst) / (best - worst)
+def min_max(scores: np.ndarray) -> np.ndarray:
+    """Scores scaled to [0, 1] over their own range; all 1 when they are all equal (a lone hit counts fully)."""
+    spread = scores.max() - scores.min()
+    return (scores - scores.min()) / spread if spread > 0 else np.ones_like(scores, dtype=float)
 
 
 # Each probe: a question and a passage that answers it in other words. An

@@ -133,9 +133,9 @@ class Retriever:
         the answer far more often (docs/BENCHMARKS.md; the packaged 135M
         model answered worse from such passages, so radius 0 is the
         default). Neighbours join, one on each side at a time, until the
-        passage holds MIN_SENTENCES: the
-        packaged embedder's word pieces make a Korean chunk of 200 pieces
-        about two sentences, an English one about seven. Only neighbours
+        passage holds MIN_SENTENCES: the packaged embedder's word pieces
+        make a Korean chunk of 200 pieces about two sentences, an English
+        one about seven. Only neighbours
         under the same heading and on the same page, slide or sheet join, so
         a passage's location stays true. A passage whose chunk is already
         inside a better one's reach is skipped: its text is shown once.
@@ -161,7 +161,7 @@ class Retriever:
             first, last = (first - 1 if first - 1 in texts else first), (last + 1 if last + 1 in texts else last)
             text = ""
             for index in range(first, last + 1):
-                text = _join(text, texts[index])
+                text = _join_chunks(text, texts[index])
         start = text.find(passage.text)  # joining trims overlaps from the neighbours, never from the chunk
         return replace(passage, text=text, focus=(start, start + len(passage.text))), range(first, last + 1)
 
@@ -209,7 +209,7 @@ def _same_place(meta: dict, passage: Passage) -> bool:
         (passage.heading, passage.page, passage.slide, passage.sheet)
 
 
-def _join(text: str, following: str) -> str:
+def _join_chunks(text: str, following: str) -> str:
     """Two consecutive chunks as one text: the chunker repeats the end of one at the start of the next."""
     if not text:
         return following

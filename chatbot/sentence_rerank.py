@@ -14,6 +14,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from .fusion import min_max
 from .retrieve import Passage
 from .sentences import ScoredPassage
 
@@ -24,13 +25,8 @@ def by_best_sentence(scored: list[ScoredPassage], weight: float) -> list[Passage
     """The passages, best first by fused score + weight x best sentence score; score holds the blend."""
     if len(scored) < 2:
         return [s.passage for s in scored]
-    fused = _scaled(np.asarray([s.passage.score for s in scored]))
-    best = _scaled(np.asarray([max(s.scores, default=0.0) for s in scored]))
+    fused = min_max(np.asarray([s.passage.score for s in scored]))
+    best = min_max(np.asarray([max(s.scores, default=0.0) for s in scored]))
     blended = fused + weight * best
     order = np.argsort(-blended, kind="stable")
     return [replace(scored[i].passage, score=float(blended[i])) for i in order]
-
-
-def _scaled(values: np.ndarray) -> np.ndarray:
-    spread = values.max() - values.min()
-    return (values - values.min()) / spread if spread > 0 else np.zeros_like(values)
