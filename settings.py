@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, NonNegativeInt
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -82,7 +82,9 @@ class Settings(BaseSettings):
     chroma_port: int = 8000
     collection: str = "documents"
     max_file_mb: float = Field(50.0, gt=0, description="Files above this size are reported, not read.")
-    chunk_size: int = Field(200, gt=16, description="Chunk size in the embedder's word pieces.")
+    chunk_size: int = Field(
+        200, gt=16, description="Chunk size in the embedder's word pieces (Hangul: in morphemes, 0.6 per syllable)."
+    )
     chunk_overlap: int = Field(30, ge=0)
     embed_batch_size: int = Field(32, gt=0)
     # answering
@@ -92,13 +94,17 @@ class Settings(BaseSettings):
         "until it holds a dozen sentences (same heading and page); 0: chunks alone.",
     )
     sentence_rerank: dict[str, float] = Field(
-        default_factory=lambda: {"en": 1.0, "ko": 0.0},  # Korean chunks are two sentences: nothing to gain (measured)
+        default_factory=lambda: {"en": 1.0, "ko": 0.0},  # Korean: no gain measured (docs/BENCHMARKS.md)
         description="Per question language, weight of a chunk's best-matching sentence beside its fused score; "
         "0: off.",
     )
     context_tokens: int = Field(1000, gt=0, description="Prompt budget for passages, in the LLM's tokens.")
-    context_window: int | None = Field(
-        1, ge=0, description="Sentences kept either side of each passage's best match; null: whole passages.",
+    context_window: dict[str, NonNegativeInt | None] = Field(
+        # Korean: the best sentence alone answered better than ±1 once Korean chunks
+        # held several sentences (docs/BENCHMARKS.md).
+        default_factory=lambda: {"en": 1, "ko": 0},
+        description="Per question language, sentences kept either side of each passage's best match "
+        "(a language not named: 1); null: whole passages.",
     )
     min_sentence_share: float = Field(
         0.7, ge=0, le=1,

@@ -163,7 +163,7 @@ class ChatEngine:
         scored, sentences = self.matcher.score_passages(passages, question, language)
         prompt = build_prompt(
             question, scored, self.settings.context_tokens, self.count_tokens,
-            window=self.settings.context_window, min_share=self.settings.min_sentence_share,
+            window=self.settings.context_window.get(language, 1), min_share=self.settings.min_sentence_share,
             question_first=language in self.settings.question_first,
             system_prompt=self.settings.system_prompt, few_shot=self.settings.few_shot,
         )

@@ -3,12 +3,14 @@
 Markdown headings split a section first (MarkdownNodeParser), then each
 heading's body is cut at sentence boundaries (SentenceSplitter) to a size
 counted in the embedder's own word pieces, so no chunk is silently truncated
-by the embedder.
+by the embedder — except Hangul, which is counted in morphemes (see
+``content_length``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -21,7 +23,12 @@ from storage import Analyzer, as_metadata
 from .readers import ParsedDocument, Section
 
 # Bump when the chunking logic changes, so stores re-chunk their files.
-CHUNKER_VERSION = 2
+CHUNKER_VERSION = 3
+
+_HANGUL_RUN = re.compile(r"[\uac00-\ud7a3]+")
+# Kiwi finds about 0.6 morphemes per Hangul syllable: 0.60 in the KISA ISMS-P
+# guide, 0.65 in the dev pack's KorQuAD articles (particles and endings included).
+MORPHEMES_PER_SYLLABLE = 0.6
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,7 @@ class Chunker:
         self._analyzer = analyzer
         self._markdown = MarkdownNodeParser()
         self._splitter = SentenceSplitter(
-            chunk_size=chunk_size, chunk_overlap=chunk_overlap, tokenizer=tokenizer
+            chunk_size=chunk_size, chunk_overlap=chunk_overlap, tokenizer=content_length(tokenizer)
         )
 
     def chunk(self, parsed: ParsedDocument, file: FileInfo) -> list[TextNode]:
@@ -73,6 +80,29 @@ class Chunker:
         """(heading path, text) for each heading's part of the section."""
         parts = self._markdown.get_nodes_from_documents([Document(text=section.text)])
         return [(_heading(part.metadata.get("header_path", "/"), part.text), part.text) for part in parts]
+
+
+def content_length(tokenize: Callable[[str], list]) -> Callable[[str], list]:
+    """The length the splitter measures: the embedder's word pieces, Hangul in morphemes.
+
+    The packaged MiniLM lower-cases with accent stripping, which decomposes each
+    Hangul syllable into its jamo: Korean costs ~1.7 of its pieces per syllable,
+    so a 200-piece chunk held one Korean sentence (median, dev pack) where it
+    holds six English ones, and Korean answers fell between chunks
+    (docs/BENCHMARKS.md). A morpheme carries about what an English word piece
+    does, so Hangul is counted in morphemes whatever the embedder. A Korean
+    chunk can then outrun an English-only embedder's window; the dense side
+    has little say in Korean then anyway (``chatbot.fusion``).
+    """
+
+    def length(text: str) -> list:
+        syllables = sum(len(run) for run in _HANGUL_RUN.findall(text))
+        if not syllables:
+            return tokenize(text)
+        # Only the length counts: the splitter never reads the pieces back.
+        return tokenize(_HANGUL_RUN.sub(" ", text)) + [0] * round(MORPHEMES_PER_SYLLABLE * syllables)
+
+    return length
 
 
 def _heading(header_path: str, text: str) -> str:

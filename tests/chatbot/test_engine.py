@@ -95,10 +95,10 @@ def test_an_unsupported_reply_is_replaced_by_a_plain_statement_and_the_evidence(
                                ("연차 휴가는 며칠인가요?", "ko")):
         answer = strict.ask(question)
         assert answer.found and not answer.supported and answer.reply
-        assert answer.answer.startswith(UNSUPPORTED[language])
-        assert answer.reply not in answer.answer
-        for item in answer.evidence:
-            assert f"“{item.sentence}” [{item.citation}]" in answer.answer
+        # The statement and the quoted evidence, nothing else: the reply is not shown
+        # (it may still equal an evidence sentence, when the model copied one).
+        quotes = " ".join(f"“{item.sentence}” [{item.citation}]" for item in answer.evidence)
+        assert answer.evidence and answer.answer == f"{UNSUPPORTED[language]} {quotes}"
 
 
 def test_replies_stop_after_the_configured_number_of_sentences(engine: ChatEngine) -> None:
@@ -112,3 +112,21 @@ def test_replies_stop_after_the_configured_number_of_sentences(engine: ChatEngin
     answer = terse.ask(question)
     assert len(split_sentences(answer.reply)) == 1
     assert not answer.hit_token_limit and answer.completion_tokens < default.completion_tokens
+
+
+def test_prompt_window_follows_the_question_language(engine: ChatEngine) -> None:
+    from chatbot.sentences import split_sentences
+
+    def sentences_per_passage(chat: ChatEngine, question: str, language: str) -> list[int]:
+        prompt = chat.prompt_for(question, language)
+        assert prompt is not None
+        blocks = prompt.context.removeprefix("Context:\n").split("\n\n")
+        return [len(split_sentences(block)) for block in blocks]
+
+    korean = "수습 기간은 몇 개월인가요?"
+    english = "How many days of annual leave do employees get?"
+    # Default: the best sentence alone in Korean, one sentence either side in English.
+    assert set(sentences_per_passage(engine, korean, "ko")) == {1}
+    assert max(sentences_per_passage(engine, english, "en")) > 1
+    wider = ChatEngine(engine.settings.model_copy(update={"context_window": {"ko": 1}}), engine.embedder, engine.llm)
+    assert max(sentences_per_passage(wider, korean, "ko")) > 1
