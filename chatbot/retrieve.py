@@ -133,9 +133,8 @@ class Retriever:
         the answer far more often (docs/BENCHMARKS.md; the packaged 135M
         model answered worse from such passages, so radius 0 is the
         default). Neighbours join, one on each side at a time, until the
-        passage holds MIN_SENTENCES: the packaged embedder's word pieces
-        make a Korean chunk of 200 pieces about two sentences, an English
-        one about seven. Only neighbours
+        passage holds MIN_SENTENCES (a 200-piece chunk holds about five
+        Korean or six English sentences at the median). Only neighbours
         under the same heading and on the same page, slide or sheet join, so
         a passage's location stays true. A passage whose chunk is already
         inside a better one's reach is skipped: its text is shown once.

@@ -10,7 +10,6 @@ by the embedder — except Hangul, which is counted in morphemes (see
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -18,14 +17,13 @@ from llama_index.core import Document
 from llama_index.core.node_parser import MarkdownNodeParser, SentenceSplitter
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
-from storage import Analyzer, as_metadata
+from storage import HANGUL_RUN, Analyzer, as_metadata
 
 from .readers import ParsedDocument, Section
 
 # Bump when the chunking logic changes, so stores re-chunk their files.
 CHUNKER_VERSION = 3
 
-_HANGUL_RUN = re.compile(r"[\uac00-\ud7a3]+")
 # Kiwi finds about 0.6 morphemes per Hangul syllable: 0.60 in the KISA ISMS-P
 # guide, 0.65 in the dev pack's KorQuAD articles (particles and endings included).
 MORPHEMES_PER_SYLLABLE = 0.6
@@ -96,11 +94,11 @@ def content_length(tokenize: Callable[[str], list]) -> Callable[[str], list]:
     """
 
     def length(text: str) -> list:
-        syllables = sum(len(run) for run in _HANGUL_RUN.findall(text))
+        syllables = sum(len(run) for run in HANGUL_RUN.findall(text))
         if not syllables:
             return tokenize(text)
         # Only the length counts: the splitter never reads the pieces back.
-        return tokenize(_HANGUL_RUN.sub(" ", text)) + [0] * round(MORPHEMES_PER_SYLLABLE * syllables)
+        return tokenize(HANGUL_RUN.sub(" ", text)) + [0] * round(MORPHEMES_PER_SYLLABLE * syllables)
 
     return length
 

@@ -7,7 +7,7 @@ import settings as _settings  # noqa: F401  (offline mode before any model libra
 
 from .embedding import Embedder, model_fingerprint
 from .filters import SearchFilter
-from .lexical import Analyzer, LexicalIndex, as_metadata
+from .lexical import HANGUL_RUN, Analyzer, LexicalIndex, as_metadata
 from .manifest import FileRecord
 from .store import (
     Reconciliation,
@@ -20,6 +20,7 @@ from .store import (
 )
 
 __all__ = [
+    "HANGUL_RUN",
     "Analyzer",
     "Embedder",
     "LexicalIndex",

@@ -36,7 +36,7 @@ from . import chroma
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
-_HANGUL_RUN = re.compile(r"[\uac00-\ud7a3]+")
+HANGUL_RUN = re.compile(r"[\uac00-\ud7a3]+")  # runs of Hangul syllables (the chunker counts them too)
 _LATIN_WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 # Kiwi tags kept: common and proper nouns (NNG, NNP), numerals (NR), verb and
 # adjective stems (VV, VA), roots (XR), foreign words (SL), numbers (SN), hanja (SH).
@@ -76,7 +76,7 @@ class Analyzer:
     def bigrams(text: str) -> list[str]:
         """Overlapping syllable pairs of each Hangul run; a one-syllable run as itself."""
         pairs: list[str] = []
-        for run in _HANGUL_RUN.findall(text):
+        for run in HANGUL_RUN.findall(text):
             pairs += [run[i:i + 2] for i in range(len(run) - 1)] if len(run) > 1 else [run]
         return pairs
 
