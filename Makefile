@@ -57,6 +57,7 @@ bench: setup
 	$(PY) -m benchmarks.llm_speed
 	$(PY) -m benchmarks.ingest_throughput $(wildcard $(EVAL)/corpus/en $(EVAL)/corpus/ko ../shared/eval/handbook)
 	$(PY) -m benchmarks.search_latency $(EVAL)
+	$(if $(wildcard ../shared/eval/handbook/*/),$(PY) -m benchmarks.section_recall $(wildcard ../shared/eval/handbook/*/))
 
 # Re-pin every package from the dependency groups (needs the package index).
 lock:

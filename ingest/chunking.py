@@ -17,12 +17,14 @@ from llama_index.core import Document
 from llama_index.core.node_parser import MarkdownNodeParser, SentenceSplitter
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
-from storage import HANGUL_RUN, Analyzer, as_metadata
+from storage import HANGUL_RUN, Analyzer, as_metadata, indexed_text
 
 from .readers import ParsedDocument, Section
 
 # Bump when the chunking logic changes, so stores re-chunk their files.
-CHUNKER_VERSION = 3
+# 3: Hangul counted in morphemes; 4: a sub-section's first chunk carries its parents' headings,
+# and a part with nothing but its heading line is no chunk of its own.
+CHUNKER_VERSION = 4
 
 # Kiwi finds about 0.6 morphemes per Hangul syllable: 0.60 in the KISA ISMS-P
 # guide, 0.65 in the dev pack's KorQuAD articles (particles and endings included).
@@ -40,8 +42,8 @@ class FileInfo:
 
 
 def chunker_signature(chunk_size: int, chunk_overlap: int) -> str:
-    """Identifies the chunking settings: files chunked otherwise are re-chunked."""
-    return f"v{CHUNKER_VERSION}-{chunk_size}-{chunk_overlap}"
+    """Identifies the chunking settings and the chunks' index terms: files chunked otherwise are re-chunked."""
+    return f"v{CHUNKER_VERSION}-a{Analyzer.VERSION}-{chunk_size}-{chunk_overlap}"
 
 
 class Chunker:
@@ -70,14 +72,24 @@ class Chunker:
         ]
         for node in nodes:
             # Index terms travel with the chunk: the BM25 index is rebuilt from them.
-            terms = self._analyzer.terms(embedding_text(str(node.metadata["heading"]), node.text))
+            terms = self._analyzer.terms(indexed_text(str(node.metadata["heading"]), node.text))
             node.metadata["lexical"] = as_metadata(terms)
         return nodes
 
     def _headed_bodies(self, section: Section) -> list[tuple[str, str]]:
-        """(heading path, text) for each heading's part of the section."""
-        parts = self._markdown.get_nodes_from_documents([Document(text=section.text)])
-        return [(_heading(part.metadata.get("header_path", "/"), part.text), part.text) for part in parts]
+        """(heading path, text) for each heading's part of the section.
+
+        A part that holds nothing but its heading line ("# 2.5.3 사용자 인증"
+        straight above "## 인증 기준") is left out: as a passage it would match
+        the title words and say nothing, and its words reach the parts below it
+        through their heading paths. A section of headings only keeps them all.
+        """
+        parts = [
+            (_heading(part.metadata.get("header_path", "/"), part.text), part.text)
+            for part in self._markdown.get_nodes_from_documents([Document(text=section.text)])
+        ]
+        with_content = [(heading, text) for heading, text in parts if not _is_heading_line(text)]
+        return with_content or parts
 
 
 def content_length(tokenize: Callable[[str], list]) -> Callable[[str], list]:
@@ -112,13 +124,9 @@ def _heading(header_path: str, text: str) -> str:
     return " > ".join(names)
 
 
-def embedding_text(heading: str, text: str) -> str:
-    """What the embedder reads: the heading gives a short passage its topic.
-
-    Only content-derived text goes in (no file name), so a renamed or copied
-    file yields the same chunk hashes and its vectors are reused.
-    """
-    return f"{heading}\n{text}" if heading and not text.lstrip().startswith("#") else text
+def _is_heading_line(text: str) -> bool:
+    stripped = text.strip()
+    return stripped.startswith("#") and "\n" not in stripped
 
 
 def chunk_hash(text: str) -> str:
@@ -145,7 +153,7 @@ def _node(
         "heading": heading,
         "chunk_index": index,
         "content_hash": file.content_hash,
-        "chunk_hash": chunk_hash(embedding_text(heading, text)),
+        "chunk_hash": chunk_hash(indexed_text(heading, text)),
         "mtime": int(file.mtime),
         "ingested_at": file.ingested_at,
     }

@@ -19,9 +19,9 @@ from llama_index.core.schema import TextNode
 from tqdm import tqdm
 
 from settings import Settings
-from storage import Analyzer, Embedder, FileRecord, Store, model_fingerprint, now_iso, writer
+from storage import Analyzer, Embedder, FileRecord, Store, indexed_text, model_fingerprint, now_iso, writer
 
-from .chunking import Chunker, FileInfo, chunker_signature, embedding_text
+from .chunking import Chunker, FileInfo, chunker_signature
 from .readers import ReadError, reader_for
 from .report import IngestReport
 from .scan import Failure, FoundFile, scan
@@ -173,7 +173,7 @@ def _read_and_chunk(file: FoundFile, digest: str, models: _Models) -> list[TextN
 
 def _write_group(store: Store, group: list[_Pending], models: _Models, report: IngestReport, signature: str) -> None:
     texts = {
-        node.metadata["chunk_hash"]: embedding_text(str(node.metadata["heading"]), node.text)
+        node.metadata["chunk_hash"]: indexed_text(str(node.metadata["heading"]), node.text)
         for pending in group
         for node in pending.nodes
     }

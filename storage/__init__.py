@@ -7,7 +7,7 @@ import settings as _settings  # noqa: F401  (offline mode before any model libra
 
 from .embedding import Embedder, model_fingerprint
 from .filters import SearchFilter
-from .lexical import HANGUL_RUN, Analyzer, LexicalIndex, as_metadata
+from .lexical import HANGUL_RUN, Analyzer, LexicalIndex, as_metadata, indexed_text
 from .manifest import FileRecord
 from .store import (
     Reconciliation,
@@ -25,6 +25,7 @@ __all__ = [
     "Embedder",
     "LexicalIndex",
     "as_metadata",
+    "indexed_text",
     "lexical_index_outdated",
     "FileRecord",
     "Reconciliation",

@@ -3,17 +3,22 @@
 Terms: Hangul runs go through Kiwi's morphological analysis and keep their
 content morphemes, so particles and endings do not break matches ("휴가는"
 matches "휴가"); Latin words are lower-cased, stop words dropped, and
-Snowball-stemmed ("policies" matches "policy"); numbers are kept.
+Snowball-stemmed ("policies" matches "policy"); numbers are kept. Latin and
+number runs are cut the same way in Korean text as in English, whole: Kiwi
+would split a product code ("S8" -> "s", "8") and drop a criterion or
+version number ("2.11.2" is a W_SERIAL), the exact terms a question
+names most precisely.
 
 Bigrams: each Hangul run's overlapping syllable pairs ("방탄소년단" ->
-"방탄", "탄소", "소년", "년단"), a second, analysis-free view of Korean text
+"방탄", "탄소", "소년", "년단") and the text's Latin words and numbers as
+they are, a second, analysis-free view of Korean text
 that still matches where Kiwi splits a compound or a name differently in
 the question and the passage. Measured on the dev pack, fusing both beats
 either alone (docs/BENCHMARKS.md).
 
 Each chunk's terms are computed once, at ingest, and stored with the chunk
-(metadata ``lexical``); bigrams are cut from the chunk text when the index
-is built. Neither needs Kiwi at rebuild time.
+(metadata ``lexical``); bigrams are cut from the same text (``indexed_text``:
+heading and chunk) when the index is built. Neither needs Kiwi at rebuild time.
 """
 
 from __future__ import annotations
@@ -39,15 +44,34 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
 HANGUL_RUN = re.compile(r"[\uac00-\ud7a3]+")  # runs of Hangul syllables (the chunker counts them too)
 _LATIN_WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 # Kiwi tags kept: common and proper nouns (NNG, NNP), numerals (NR), verb and
-# adjective stems (VV, VA), roots (XR), foreign words (SL), numbers (SN), hanja (SH).
-# Particles (J*), endings (E*) and affixes (X*) are what must not break a match.
-_KEPT_TAGS = ("NNG", "NNP", "NR", "VV", "VA", "XR", "SL", "SN", "SH")
+# adjective stems (VV, VA), roots (XR), hanja (SH). Particles (J*), endings (E*)
+# and affixes (X*) are what must not break a match; Latin words and numbers
+# (SL, SN, W_SERIAL, …) are taken from the text itself, like English.
+_KEPT_TAGS = ("NNG", "NNP", "NR", "VV", "VA", "XR", "SH")
 _STOPWORDS = set(STOPWORDS_EN) | {"what", "which", "who", "whom", "how", "when", "where", "why", "do", "does",
                                   "did", "can", "could", "should", "would", "i", "we", "you", "my", "our"}
 
 
+def indexed_text(heading: str, text: str) -> str:
+    """What a chunk is indexed by (its vector, terms and bigrams): the heading gives a short passage its topic.
+
+    A chunk that opens with its own heading line gets its parents' headings
+    only: the first chunk of "## 인증 기준" under "# 2.5.3 사용자 인증" must
+    still know it belongs to 2.5.3. Only content-derived text goes in (no file
+    name), so a renamed or copied file yields the same chunk hashes and its
+    vectors are reused.
+    """
+    if text.lstrip().startswith("#"):
+        heading = heading.rpartition(" > ")[0]
+    return f"{heading}\n{text}" if heading else text
+
+
 class Analyzer:
     """Text -> index terms. Thread-safe; Kiwi loads (about 1 s) on first Korean text."""
+
+    # Bump when terms change: chunks carry their terms, so stores must re-analyse them
+    # (part of the chunker's signature). 2: Latin and number runs whole in Korean text.
+    VERSION = 2
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -66,19 +90,20 @@ class Analyzer:
         if _HANGUL.search(text):
             with self._lock:  # one Kiwi instance, analysed one text at a time
                 tokens = self._kiwi.tokenize(text)
-            words = [t.form if t.tag != "SL" else t.form.lower() for t in tokens if t.tag in _KEPT_TAGS]
-            latin = [w for w in words if w.isascii()]
-            hangul = [w for w in words if not w.isascii()]
-            return hangul + self._latin(" ".join(latin))
-        return self._latin(text.lower())
+            # Kiwi knows some all-Latin names ("2AM", NNP); the Latin pass below has them.
+            hangul = [t.form for t in tokens if t.tag in _KEPT_TAGS and not t.form.isascii()]
+            return hangul + self._latin(HANGUL_RUN.sub(" ", text))
+        return self._latin(text)
 
     @staticmethod
     def bigrams(text: str) -> list[str]:
-        """Overlapping syllable pairs of each Hangul run; a one-syllable run as itself."""
+        """Overlapping syllable pairs of each Hangul run (a one-syllable run as itself); with
+        them, Korean text's Latin words and numbers, lower-cased: a question that tells two
+        passages apart by a code or number ("2.5.3 항목") keeps that in both Korean views."""
         pairs: list[str] = []
         for run in HANGUL_RUN.findall(text):
             pairs += [run[i:i + 2] for i in range(len(run) - 1)] if len(run) > 1 else [run]
-        return pairs
+        return pairs + _LATIN_WORD.findall(text.lower()) if pairs else []
 
     def _latin(self, text: str) -> list[str]:
         words = [w for w in _LATIN_WORD.findall(text.lower()) if w not in _STOPWORDS]
@@ -110,7 +135,9 @@ class _Bm25:
 class LexicalIndex:
     """BM25 over every chunk's terms and over its Hangul bigrams, saved beside the collection (``STORE/bm25``)."""
 
-    FORMAT = 2  # 1: terms only; 2: terms and bigrams. A store with another format is rebuilt by ingest.
+    # 1: terms only; 2: terms and bigrams; 3: bigrams with Korean text's Latin words and numbers.
+    # A store with another format is rebuilt by ingest.
+    FORMAT = 3
     FIELDS = ("terms", "bigrams")
 
     def __init__(self, folder: Path, ids: list[str], fields: dict[str, _Bm25]) -> None:
@@ -125,7 +152,7 @@ class LexicalIndex:
         for chunk_id, metadata, text in chroma.iter_records(collection):
             ids.append(chunk_id)
             corpora["terms"].append(json.loads(str(metadata.get("lexical", "[]"))))
-            corpora["bigrams"].append(Analyzer.bigrams(text))
+            corpora["bigrams"].append(Analyzer.bigrams(indexed_text(str(metadata.get("heading", "")), text)))
         index = cls(folder, ids, {field: _Bm25.over(corpus) for field, corpus in corpora.items()})
         index._save()
         return index

@@ -44,7 +44,7 @@ def sources(passages) -> list[str]:
 
 def test_korean_particles_and_endings_do_not_break_a_match(settings: Settings, docs: Path, embedder) -> None:
     assert Analyzer().terms("휴가는 며칠인가요?")[0] == "휴가"
-    assert Analyzer.bigrams("방탄소년단 리더, 휴가 a 휴") == ["방탄", "탄소", "소년", "년단", "리더", "휴가", "휴"]
+    assert Analyzer.bigrams("방탄소년단 리더, 휴가 a 휴") == ["방탄", "탄소", "소년", "년단", "리더", "휴가", "휴", "a"]
     write(docs, "hr/leave.txt", "휴가 일수\n\n연차 휴가 15일. 입사 첫해 월 1일.")
     write(docs, "it/vpn.txt", "원격 접속\n\n외부에서 사내망에 접속할 때는 VPN을 사용해야 한다.")
     write(docs, "finance/travel.txt", "출장비\n\n해외 출장 일비는 하루 50달러이다.")
@@ -53,6 +53,45 @@ def test_korean_particles_and_endings_do_not_break_a_match(settings: Settings, d
     # "휴가는" (with the topic particle) must find the passage that only has bare "휴가".
     assert sources(engine.retriever.search("휴가는 며칠이에요?", 3, "ko", weights=BM25_ONLY))[:1] == ["hr/leave.txt"]
     assert sources(engine.search("휴가는 며칠이에요?", 1)) == ["hr/leave.txt"]
+
+
+def test_criterion_numbers_and_product_codes_in_korean_text_match_whole(
+    settings: Settings, docs: Path, embedder
+) -> None:
+    assert Analyzer().terms("ISMS-P 2.11.2 항목, 갤럭시 S8") == ["항목", "갤럭시", "ism", "p", "2.11.2", "s8"]
+    # Same words, different numbers: only the number tells the passages apart.
+    for number, phone in (("2.11.2", "S8"), ("2.11.5", "S7"), ("2.12.1", "S6")):
+        write(docs, f"isms/{number}.md", f"# {number} 점검 항목\n\n{number} 항목은 {phone} 단말의 점검 주기를 정한다.")
+    engine = ingested(settings, embedder)
+
+    for question, expected in (("2.11.5 항목은 무엇을 정하나요?", "isms/2.11.5.md"),
+                               ("S6 단말의 점검 주기는?", "isms/2.12.1.md")):
+        assert sources(engine.retriever.search(question, 3, "ko", weights=BM25_ONLY))[:1] == [expected], question
+        assert sources(engine.search(question, 1)) == [expected], question
+
+
+def test_a_sub_section_is_found_by_its_parent_heading(settings: Settings, docs: Path, embedder) -> None:
+    # Each criterion has the same sub-headings; only the parent heading's number tells them apart.
+    criteria = {"2.5.3 사용자 인증": "정보시스템 접근은 안전한 인증 절차로 통제해야 한다.",
+                "2.5.4 비밀번호 관리": "비밀번호는 안전한 관리 절차를 수립하여 이행해야 한다."}
+    write(docs, "isms/guide.md", "\n\n".join(
+        f"# {title}\n\n## 인증 기준\n\n{rule}\n\n## 결함사례\n\n절차를 지키지 않은 사례."
+        for title, rule in criteria.items()))
+    write(docs, "isms/headings-only.md", "# 부록\n\n## 용어")
+    engine = ingested(settings, embedder)
+
+    chunks = stored_chunks(settings)
+    guide = [c for c in chunks if c["source"] == "isms/guide.md"]
+    # A part with nothing but its heading line ("# 2.5.3 사용자 인증") is no chunk of its own ...
+    assert [c["heading"] for c in guide] == [f"{title} > {sub}" for title in criteria for sub in ("인증 기준", "결함사례")]
+    # ... and a document of headings only still gets its chunks.
+    assert [c["text"] for c in chunks if c["source"] == "isms/headings-only.md"] == ["# 부록", "## 용어"]
+
+    for question, expected in (("2.5.4 항목의 인증 기준은?", "2.5.4 비밀번호 관리 > 인증 기준"),
+                               ("2.5.3 결함사례는?", "2.5.3 사용자 인증 > 결함사례")):
+        for weights in (BM25_ONLY, BIGRAMS_ONLY):
+            assert engine.retriever.search(question, 1, "ko", weights=weights)[0].heading == expected, (question, weights)
+        assert engine.search(question, 1)[0].heading == expected, question
 
 
 FACILITIES = "\n\n".join([
