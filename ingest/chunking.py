@@ -21,10 +21,10 @@ from storage import HANGUL_RUN, Analyzer, as_metadata, indexed_text
 
 from .readers import ParsedDocument, Section
 
-# Bump when the chunking logic changes, so stores re-chunk their files.
+# Bump when how a file becomes chunks changes (readers included), so stores re-chunk their files.
 # 3: Hangul counted in morphemes; 4: a sub-section's first chunk carries its parents' headings,
-# and a part with nothing but its heading line is no chunk of its own.
-CHUNKER_VERSION = 4
+# and a part with nothing but its heading line is no chunk of its own; 5: Markdown link targets dropped.
+CHUNKER_VERSION = 5
 
 # Kiwi finds about 0.6 morphemes per Hangul syllable: 0.60 in the KISA ISMS-P
 # guide, 0.65 in the dev pack's KorQuAD articles (particles and endings included).

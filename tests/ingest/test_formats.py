@@ -47,7 +47,9 @@ def ingested(tmp_path_factory: pytest.TempPathFactory, embedder) -> tuple[ingest
     )
     (docs / "guide.md").write_text(
         "---\ntitle: Onboarding guide\nlayout: page\n---\n# Onboarding\n\n## Accounts\n\n"
-        "Your email account is created by IT on your first day.\n",
+        "Your email account is created by IT on your first day.\n\n"
+        "Reset it in the [account portal](https://id.example/reset \"Reset\"){target=_blank} "
+        "or see the [IT FAQ][faq]. ![Login screen](img/login_(1).png)\n\n[faq]: https://wiki.example/it-faq\n",
         encoding="utf-8",
     )
     (docs / "utf8.txt").write_text("Parking is free for employees in lot B.", encoding="utf-8")
@@ -126,6 +128,12 @@ def test_markdown_front_matter_gives_title_not_text(ingested) -> None:
     assert chunks[0]["title"] == "Onboarding guide"
     assert "layout" not in text_of(chunks)
     assert any(c["heading"] == "Onboarding > Accounts" for c in chunks)
+
+
+def test_markdown_links_keep_their_text_not_their_target(ingested) -> None:
+    text = text_of(ingested[1]["guide.md"])
+    assert "Reset it in the account portal or see the IT FAQ. Login screen" in text
+    assert not any(markup in text for markup in ("example", "img/", "target", "[", "]", "(", "{"))
 
 
 @pytest.mark.parametrize("name, expected", [
