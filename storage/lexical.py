@@ -103,7 +103,9 @@ class Analyzer:
         pairs: list[str] = []
         for run in HANGUL_RUN.findall(text):
             pairs += [run[i:i + 2] for i in range(len(run) - 1)] if len(run) > 1 else [run]
-        return pairs + _LATIN_WORD.findall(text.lower()) if pairs else []
+        if not pairs:  # no Korean: English text is served by the terms alone
+            return []
+        return pairs + _LATIN_WORD.findall(text.lower())
 
     def _latin(self, text: str) -> list[str]:
         words = [w for w in _LATIN_WORD.findall(text.lower()) if w not in _STOPWORDS]
