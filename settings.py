@@ -88,10 +88,14 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(30, ge=0)
     embed_batch_size: int = Field(32, gt=0)
     # answering
-    top_k: int = Field(5, gt=0, description="Passages retrieved for a question.")
+    top_k: int = Field(5, gt=0, description="Chunks retrieved for a question (adjacent ones shown as one passage).")
     neighbours: int = Field(
         0, ge=0, description="At most this many chunks joined to each side of a retrieved chunk, "
         "until it holds a dozen sentences (same heading and page); 0: chunks alone.",
+    )
+    join_adjacent: int = Field(
+        3, ge=0, description="Retrieved chunks next to each other in their file (same heading and page) "
+        "that both rank within this many best form one passage; 0: off.",
     )
     sentence_rerank: dict[str, float] = Field(
         default_factory=lambda: {"en": 1.0, "ko": 0.0},  # Korean: no gain measured (docs/BENCHMARKS.md)

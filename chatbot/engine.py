@@ -134,7 +134,7 @@ class ChatEngine:
         if weight and not self.retriever.has_reranker:
             scored, _ = self._rerank_matcher.score_passages(ranked, query, language)
             ranked = sentence_rerank.by_best_sentence(scored, weight)
-        return self.retriever.widen(ranked, self.settings.neighbours, k)
+        return self.retriever.widen(ranked, self.settings.neighbours, k, self.settings.join_adjacent)
 
     def is_relevant(self, passage: Passage, language: Language) -> bool:
         """Enough of the question's terms, or (where configured for the language) a close enough vector."""

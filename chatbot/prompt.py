@@ -43,18 +43,20 @@ def build_prompt(
     system_prompt: str | None = None,
     few_shot: list[dict[str, str]] | None = None,
 ) -> Prompt:
-    """Each passage's best-matching sentence and ``window`` sentences either side, in rank
-    order, while they fit ``budget`` tokens of the model's own tokenizer.
+    """Each passage's best-matching sentence (one per retrieved chunk it joins) and ``window``
+    sentences either side, in rank order, while they fit ``budget`` tokens of the model's own
+    tokenizer.
 
     ``window=None`` gives whole passages. Passage i of the prompt is source
     [i] of the answer.
 
-    - A passage whose best sentence scores below ``min_share`` of the best
-      sentence overall is left out: for a small model, a weak passage is a
-      distractor more than a help (measured).
+    - A best sentence that scores below ``min_share`` of the best sentence
+      overall is no window's centre, and a passage left with none is left
+      out: for a small model, a weak passage is a distractor more than a
+      help (measured).
     - Sentences already shown (chunks overlap) are not repeated, and a
-      passage whose best sentence was already shown is left out.
-    - A window that does not fit shrinks to its best sentence; the first
+      best sentence already shown is no window's centre either.
+    - A window that does not fit shrinks to its best sentences; the first
       passage always goes in, its best sentence cut to the budget if it alone
       is larger — an answer needs one passage, and Korean costs the model
       about two tokens per character.
@@ -65,18 +67,19 @@ def build_prompt(
     blocks: list[str] = []
     seen: set[str] = set()
     used = 0
-    bests = [_best(c) for c in candidates]
-    top = max((c.scores[b.index] for c, b in zip(candidates, bests) if b), default=0.0)
-    for candidate, best in zip(candidates, bests):
-        if best is None or candidate.scores[best.index] < min_share * top:
+    bests = [_bests(c) for c in candidates]
+    top = max((c.scores[b.index] for c, found in zip(candidates, bests) for b in found), default=0.0)
+    for candidate, found in zip(candidates, bests):
+        strong = sorted((b for b in found if candidate.scores[b.index] >= min_share * top and _key(b) not in seen),
+                        key=lambda b: b.index)
+        if not strong:
             continue
-        if _key(best) in seen:
-            continue
-        chosen = [s for s in _window(candidate.sentences, best, window) if _key(s) not in seen]
+        windows = {s.index: s for b in strong for s in _window(candidate.sentences, b, window)}
+        chosen = [s for _, s in sorted(windows.items()) if _key(s) not in seen]
         block = _join(candidate.passage.text, chosen)
         cost = count_tokens(block)
         if used + cost > budget:
-            chosen, block = [best], best.text.strip()
+            chosen, block = strong, _join(candidate.passage.text, strong)
             cost = count_tokens(block)
         if used + cost > budget:
             if shown:
@@ -94,15 +97,19 @@ def build_prompt(
     return Prompt(messages=messages, passages=shown, context=_context(blocks))
 
 
-def _best(candidate: ScoredPassage) -> Sentence | None:
-    """The passage's best-matching sentence within the chunk retrieval found; the
-    window around it may reach into the neighbours (the answer often sits just
-    past the words that match), but the neighbours' own sentences are not
-    candidates: choosing among three chunks' sentences picked the wrong one more
-    often (measured, docs/BENCHMARKS.md)."""
-    start, end = candidate.passage.focus or (0, len(candidate.passage.text))
-    inside = [s for s in candidate.sentences if s.start < end and s.end > start]
-    return max(inside, key=lambda s: candidate.scores[s.index], default=None)
+def _bests(candidate: ScoredPassage) -> list[Sentence]:
+    """The best-matching sentence within each chunk retrieval found in the passage, the
+    best-ranked chunk's first; the window around each may reach into the neighbours
+    (the answer often sits just past the words that match), but the neighbours' own
+    sentences are not candidates: choosing among three chunks' sentences picked the
+    wrong one more often (measured, docs/BENCHMARKS.md)."""
+    bests: list[Sentence] = []
+    for start, end in candidate.passage.foci or ((0, len(candidate.passage.text)),):
+        inside = [s for s in candidate.sentences if s.start < end and s.end > start]
+        best = max(inside, key=lambda s: candidate.scores[s.index], default=None)
+        if best is not None and best not in bests:
+            bests.append(best)
+    return bests
 
 
 def _window(sentences: list[Sentence], best: Sentence, window: int | None) -> list[Sentence]:

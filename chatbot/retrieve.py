@@ -47,7 +47,8 @@ class Passage:
     slide: int | None = None
     sheet: str | None = None
     chunk_index: int = 0  # position of the retrieved chunk in its file
-    focus: tuple[int, int] | None = None  # where the retrieved chunk lies in text, once neighbours joined it
+    # Where the retrieved chunks lie in text once other chunks joined it, best-ranked first; () for the whole text.
+    foci: tuple[tuple[int, int], ...] = ()
     content_hash: str = ""  # the file version it belongs to
 
     @property
@@ -124,45 +125,55 @@ class Retriever:
         query_terms = set(terms)
         return [_passage(i, *records[i], scores[i], query_vector, query_terms) for i in best if i in records]
 
-    def widen(self, ranked: list[Passage], radius: int, k: int) -> list[Passage]:
-        """The k best passages, each joined with up to ``radius`` neighbouring chunks either side.
+    def widen(self, ranked: list[Passage], radius: int, k: int, join_depth: int = 0) -> list[Passage]:
+        """The passages the k best chunks form: each joined with the chunks next to it that
+        retrieval also ranked high, and with up to ``radius`` neighbouring chunks either side.
 
         Chunks are small so that each one's vector and terms stay focused, but
         the answer often sits a sentence or two past the words that match the
-        question: measured on the dev pack, a chunk with its neighbours holds
-        the answer far more often (docs/BENCHMARKS.md; the packaged 135M
-        model answered worse from such passages, so radius 0 is the
-        default). Neighbours join, one on each side at a time, until the
+        question, in the next chunk. Two chunks that are next to each other in
+        their file and both rank within the top ``join_depth`` become one
+        passage (llama-index's auto-merging retriever does the same with
+        parent nodes): measured on the dev pack, the top passage then holds
+        the answer more often at a fraction of the length that joining every
+        neighbour costs (docs/BENCHMARKS.md). Neighbours (``radius``) join
+        whether retrieved or not, one on each side at a time, until the
         passage holds MIN_SENTENCES (a 200-piece chunk holds about five
-        Korean or six English sentences at the median). Only neighbours
-        under the same heading and on the same page, slide or sheet join, so
-        a passage's location stays true. A passage whose chunk is already
-        inside a better one's reach is skipped: its text is shown once.
+        Korean or six English sentences at the median); the packaged 135M
+        model answered worse from such passages, so radius 0 is the default.
+        Only chunks under the same heading and on the same page, slide or
+        sheet join, so a passage's location stays true. A passage whose chunk
+        is already inside a better one is skipped: its text is shown once.
+        Joined chunks count towards k one by one: joining changes how the best
+        chunks are shown, not which (counted per passage, it let a weaker
+        file's chunk in, which then outscored the answer in the prompt).
         """
         chosen: list[tuple[Passage, range]] = []  # with the chunk indexes each one spans
-        for passage in ranked:
-            if len(chosen) == k:
+        retrieved = 0  # chunks of the ranking shown so far: the k best, however they were joined
+        for rank, passage in enumerate(ranked):
+            if retrieved >= k:
                 break
             if not any(_inside(passage, other, span) for other, span in chosen):
-                chosen.append(self._with_neighbours(passage, radius))
+                run = _adjacent_run(passage, ranked[:join_depth] if rank < join_depth else [])
+                chosen.append(self._with_neighbours(passage, run, radius))
+                retrieved += len(run)
         return [passage for passage, _ in chosen]
 
-    def _with_neighbours(self, passage: Passage, radius: int) -> tuple[Passage, range]:
-        centre = passage.chunk_index
-        wanted = [i for i in range(centre - radius, centre + radius + 1) if i != centre and i >= 0]
+    def _with_neighbours(self, passage: Passage, run: dict[int, str], radius: int) -> tuple[Passage, range]:
+        """The passage's run of retrieved chunks, then its stored neighbours around it; the foci are
+        where the retrieved chunks lie in the joined text (the prompt's windows centre there)."""
+        first, last = min(run), max(run)
+        wanted = [i for i in range(first - radius, last + radius + 1) if i not in run and i >= 0]
         found = self._store.chunks_of(passage.source, passage.content_hash, wanted) if radius else {}
-        texts = {i: text for i, (text, meta) in found.items() if _same_place(meta, passage)}
-        texts[centre] = passage.text
-        first = last = centre
-        text = passage.text
+        texts = {i: text for i, (text, meta) in found.items() if _stored_place(meta) == _place(passage)} | run
+        text = _join_run(texts, first, last)
         # Contiguous runs only: a missing neighbour (other heading or page) ends that side.
         while (first - 1 in texts or last + 1 in texts) and len(split_sentences(text)) < MIN_SENTENCES:
             first, last = (first - 1 if first - 1 in texts else first), (last + 1 if last + 1 in texts else last)
-            text = ""
-            for index in range(first, last + 1):
-                text = _join_chunks(text, texts[index])
-        start = text.find(passage.text)  # joining trims overlaps from the neighbours, never from the chunk
-        return replace(passage, text=text, focus=(start, start + len(passage.text))), range(first, last + 1)
+            text = _join_run(texts, first, last)
+        # Joining trims the overlap from the later chunk's start, which the earlier one holds: each chunk is whole.
+        foci = tuple((start, start + len(chunk)) for chunk in run.values() for start in [text.find(chunk)])
+        return replace(passage, text=text, foci=foci), range(first, last + 1)
 
     def _rerank(self, query: str, candidates: list[str], records: dict, k: int) -> tuple[list[str], dict[str, float]]:
         """The cross-encoder's k best of the fused candidates, with its scores."""
@@ -199,13 +210,42 @@ class Retriever:
 
 
 def _inside(passage: Passage, other: Passage, span: range) -> bool:
-    return (passage.source, passage.content_hash) == (other.source, other.content_hash) and \
-        passage.chunk_index in span
+    return _same_file(passage, other) and passage.chunk_index in span
 
 
-def _same_place(meta: dict, passage: Passage) -> bool:
-    return (str(meta.get("heading", "")), meta.get("page"), meta.get("slide"), meta.get("sheet")) == \
-        (passage.heading, passage.page, passage.slide, passage.sheet)
+def _adjacent_run(passage: Passage, candidates: list[Passage]) -> dict[int, str]:
+    """Chunk index -> text of the passage's chunk and of the candidates that continue it on either
+    side, in rank order (the passage's own first)."""
+    texts = {c.chunk_index: c.text for c in candidates
+             if _same_file(c, passage) and _place(c) == _place(passage)}
+    run = {passage.chunk_index}
+    for step in (-1, 1):
+        index = passage.chunk_index + step
+        while index in texts:
+            run.add(index)
+            index += step
+    ranked = [passage.chunk_index] + [c.chunk_index for c in candidates if c.chunk_index in run]
+    return {index: texts.get(index, passage.text) for index in dict.fromkeys(ranked)}
+
+
+def _same_file(passage: Passage, other: Passage) -> bool:
+    return (passage.source, passage.content_hash) == (other.source, other.content_hash)
+
+
+def _place(passage: Passage) -> tuple:
+    """Where in its file a passage is, as far as a citation says: heading, page, slide, sheet."""
+    return passage.heading, passage.page, passage.slide, passage.sheet
+
+
+def _stored_place(meta: dict) -> tuple:
+    return str(meta.get("heading", "")), meta.get("page"), meta.get("slide"), meta.get("sheet")
+
+
+def _join_run(texts: dict[int, str], first: int, last: int) -> str:
+    text = ""
+    for index in range(first, last + 1):
+        text = _join_chunks(text, texts[index])
+    return text
 
 
 def _join_chunks(text: str, following: str) -> str:

@@ -89,7 +89,7 @@ def test_the_window_centres_on_the_retrieved_chunk_and_may_reach_into_its_neighb
     after = "Unused annual leave days lapse after March."
     text = f"{before}\n{chunk}\n{after}"
     start = text.index(chunk)
-    widened = Passage(id="1", source="hr/leave.md", text=text, score=1.0, focus=(start, start + len(chunk)))
+    widened = Passage(id="1", source="hr/leave.md", text=text, score=1.0, foci=((start, start + len(chunk)),))
     question = "What happens to annual leave days?"
     [candidate] = scored(matcher, [widened], question, "en")
     assert max(candidate.scores) == candidate.scores[0]  # the neighbour's sentence is the best match overall
@@ -97,3 +97,18 @@ def test_the_window_centres_on_the_retrieved_chunk_and_may_reach_into_its_neighb
     prompt = build_prompt(question, [candidate], 500, llm.count_tokens, window=1)
     assert "carry over" in prompt.context and after in prompt.context  # past the chunk's end
     assert before not in prompt.context
+
+
+def test_a_passage_of_joined_chunks_shows_each_chunks_best_sentence(matcher: SentenceMatcher, llm) -> None:
+    # Two retrieved chunks next to each other became one passage; each has a sentence the question matches.
+    first = "Parking permits come from reception. Row C of the garage is kept for vans. Bikes park outside."
+    second = "The garage closes at night. Row D of the garage is kept for bicycles. Cars wash on Fridays."
+    text = f"{first}\n{second}"
+    spans = tuple((text.index(chunk), text.index(chunk) + len(chunk)) for chunk in (first, second))
+    question = "Which garage rows are kept for vans and for bicycles?"
+
+    for foci, shown in ((spans, ["vans", "bicycles"]), (spans[:1], ["vans"])):
+        joined = Passage(id="1", source="facilities.md", text=text, score=1.0, foci=foci)
+        prompt = build_prompt(question, scored(matcher, [joined], question, "en"), 500, llm.count_tokens, window=0)
+        assert [word for word in ("vans", "bicycles") if word in prompt.context] == shown, prompt.context
+        assert "reception" not in prompt.context and "night" not in prompt.context  # window 0: best sentences only

@@ -137,14 +137,43 @@ def test_a_passage_joins_its_neighbours_under_the_same_heading(facilities, embed
         assert "Lunch" not in passage.text  # the next chunk is under another heading
 
     # Without neighbours a passage is its chunk.
-    alone = ChatEngine(settings.model_copy(update={"neighbours": 0}), embedder=embedder)
+    alone = ChatEngine(settings.model_copy(update={"neighbours": 0, "join_adjacent": 0}), embedder=embedder)
     [passage] = alone.search("Row C of the garage is kept for vans", 1)
     assert passage.text == next(c["text"] for c in chunks if c["chunk_index"] == passage.chunk_index)
 
 
+def test_adjacent_chunks_that_both_rank_high_form_one_passage(facilities, embedder) -> None:
+    settings, chunks = facilities
+    settings = settings.model_copy(update={"neighbours": 0, "join_adjacent": 3})
+    text = {c["chunk_index"]: c["text"] for c in chunks}
+    parking = [c["chunk_index"] for c in chunks if c["heading"] == "Parking"]
+    engine = ChatEngine(settings, embedder=embedder)
+    single = ChatEngine(settings.model_copy(update={"join_adjacent": 0}), embedder=embedder)
+
+    # The rows question matches every Parking chunk; the three rank top and lie next to each other.
+    query = "Which garage rows are kept for vans and for bicycles?"
+    top = single.search(query, 4)
+    assert [p.text for p in top] == [text[p.chunk_index] for p in top]  # join_adjacent 0: chunks alone
+    assert sorted(p.chunk_index for p in top[:3]) == parking
+    # k counts chunks: the four best are the three joined and the canteen's.
+    joined, canteen = engine.search(query, 4)
+    assert all(text[i] in joined.text for i in parking) and "Lunch" not in joined.text
+    # The prompt's windows centre on each retrieved chunk, the best-ranked first.
+    assert [joined.text[start:end] for start, end in joined.foci] == [p.text for p in top[:3]]
+    assert canteen.text == text[canteen.chunk_index] and canteen.heading == "Canteen"
+
+    # Next to each other but under two headings, or apart: each stays alone.
+    query = "How long is a permit valid and when is lunch served?"
+    top = single.search(query, 3)
+    assert [p.heading for p in top] == ["Canteen", "Parking", "Parking"]
+    assert abs(top[1].chunk_index - top[2].chunk_index) > 1
+    assert [p.text for p in engine.search(query, 3)] == [p.text for p in top]
+
+
 def test_a_chunk_that_holds_a_dozen_sentences_is_shown_alone(settings: Settings, docs: Path, embedder) -> None:
     write(docs, "rules.txt", "\n".join(f"Rule {n}: doors close at {n} pm." for n in range(1, 60)))
-    engine = ingested(settings.model_copy(update={"neighbours": 2}), embedder)
+    # Joins off: every chunk mentions doors, so retrieved chunks lie next to each other.
+    engine = ingested(settings.model_copy(update={"neighbours": 2, "join_adjacent": 0}), embedder)
     chunks = stored_chunks(settings)
     assert len(chunks) >= 3
     [passage] = engine.search("When do doors close under rule 30?", 1)
@@ -270,8 +299,8 @@ def test_a_configured_cross_encoder_orders_the_passages(
     from sentence_transformers import CrossEncoder
 
     folder = tiny_cross_encoder(tmp_path / "reranker", Path(sample_settings.embed_model_path))
-    # Neighbours off: the scores are checked against the cross-encoder on each chunk's own text.
-    settings = sample_settings.model_copy(update={"reranker_model": folder, "neighbours": 0})
+    # Neighbours and joins off: the scores are checked against the cross-encoder on each chunk's own text.
+    settings = sample_settings.model_copy(update={"reranker_model": folder, "neighbours": 0, "join_adjacent": 0})
     engine = ChatEngine(settings, embedder=embedder)
     query = "How many days of annual leave?"
     passages = engine.search(query, 4)
