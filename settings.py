@@ -88,7 +88,9 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(30, ge=0)
     embed_batch_size: int = Field(32, gt=0)
     # answering
-    top_k: int = Field(5, gt=0, description="Chunks retrieved for a question (adjacent ones shown as one passage).")
+    top_k: int = Field(
+        5, gt=0, description="Chunks retrieved for a question (adjacent ones shown as one passage).",
+    )
     neighbours: int = Field(
         0, ge=0, description="At most this many chunks joined to each side of a retrieved chunk, "
         "until it holds a dozen sentences (same heading and page); 0: chunks alone.",

@@ -57,8 +57,8 @@ def build_prompt(
     - Sentences already shown (chunks overlap) are not repeated, and a
       best sentence already shown is no window's centre either.
     - A window that does not fit shrinks to its best sentences; the first
-      passage always goes in, its best sentence cut to the budget if it alone
-      is larger — an answer needs one passage, and Korean costs the model
+      passage always goes in, its best sentences cut to the budget if they
+      alone are larger — an answer needs one passage, and Korean costs the model
       about two tokens per character.
     - ``question_first`` also puts the question before the context (it helped
       SmolLM2-135M in Korean and hurt it in English, docs/BENCHMARKS.md).
@@ -70,8 +70,8 @@ def build_prompt(
     bests = [_bests(c) for c in candidates]
     top = max((c.scores[b.index] for c, found in zip(candidates, bests) for b in found), default=0.0)
     for candidate, found in zip(candidates, bests):
-        strong = sorted((b for b in found if candidate.scores[b.index] >= min_share * top and _key(b) not in seen),
-                        key=lambda b: b.index)
+        strong = sorted((b for b in found if candidate.scores[b.index] >= min_share * top
+                         and _key(b) not in seen), key=lambda b: b.index)
         if not strong:
             continue
         windows = {s.index: s for b in strong for s in _window(candidate.sentences, b, window)}

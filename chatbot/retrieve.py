@@ -47,7 +47,8 @@ class Passage:
     slide: int | None = None
     sheet: str | None = None
     chunk_index: int = 0  # position of the retrieved chunk in its file
-    # Where the retrieved chunks lie in text once other chunks joined it, best-ranked first; () for the whole text.
+    # Where the retrieved chunks lie in text once other chunks joined it, best-ranked first;
+    # () for the whole text.
     foci: tuple[tuple[int, int], ...] = ()
     content_hash: str = ""  # the file version it belongs to
 
