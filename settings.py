@@ -12,20 +12,26 @@ before any of them imports Hugging Face, Chroma or Gradio code.
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, NonNegativeInt
+from pydantic import Field, NonNegativeInt, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     YamlConfigSettingsSource,
 )
 
 REPO_ROOT = Path(__file__).resolve().parent
+
+EVERYONE = "everyone"  # the group every user is in
+GROUP_NAME = re.compile(r"^[\w.-]{1,64}$")  # letters of any script (인사팀), digits, _ . -
 
 # Nothing leaves the machine: no model hub, no analytics. Forced, not defaulted:
 # an inherited HF_HUB_OFFLINE=0 must not re-enable downloads.
@@ -159,6 +165,52 @@ class Settings(BaseSettings):
     # serving
     host: str = "127.0.0.1"
     port: int = 7860
+    # who may see what (docs/SECURITY.md)
+    auth: bool | None = Field(
+        None, description="Every route needs a signed-in user; default: on when HOST is not a loopback address.",
+    )
+    admin_group: str = Field("admin", description="Its members see every document and the admin functions.")
+    default_groups: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [EVERYONE],
+        description="Who may read documents with no .access file above them (comma-separated).",
+    )
+    session_hours: float = Field(12.0, gt=0, description="A sign-in lasts this long.")
+    login_attempts: int = Field(
+        5, gt=0, description="Failed sign-ins allowed per user name and per address within LOGIN_WINDOW_MINUTES.",
+    )
+    login_window_minutes: float = Field(15.0, gt=0)
+    trusted_header: str | None = Field(
+        None, description="Take the user from this request header (single sign-on proxy), e.g. X-Remote-User.",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or networks (comma-separated) whose TRUSTED_HEADER is believed; no one else's.",
+    )
+    audit_text: Literal["plain", "hash"] = Field(
+        "plain", description="hash: the audit log keeps questions and answers as keyed hashes only.",
+    )
+    audit_days: int = Field(365, gt=0, description="Audit log files older than this many days are deleted.")
+
+    @field_validator("default_groups", "trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """A list from YAML, or "a, b" from the environment."""
+        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+
+    @field_validator("default_groups", "admin_group")
+    @classmethod
+    def _group_names(cls, value: object) -> object:
+        for name in [value] if isinstance(value, str) else value:
+            if not GROUP_NAME.match(name):
+                raise ValueError(f"invalid group name {name!r}: letters, digits and _ . - only")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            ipaddress.ip_network(network, strict=False)  # ValueError names the bad address
+        return value
 
     @classmethod
     def settings_customise_sources(
@@ -198,6 +250,28 @@ class Settings(BaseSettings):
     @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)
+
+    @property
+    def auth_required(self) -> bool:
+        """Sign-in is on when asked for, and by default whenever the server is reachable from another machine."""
+        if self.auth is not None:
+            return self.auth
+        try:
+            return not ipaddress.ip_address(self.host).is_loopback
+        except ValueError:  # a host name
+            return self.host != "localhost"
+
+    @property
+    def users_path(self) -> Path:
+        return self.data_dir / "users.json"
+
+    @property
+    def sessions_path(self) -> Path:
+        return self.data_dir / "sessions" / "sessions.sqlite3"
+
+    @property
+    def audit_dir(self) -> Path:
+        return self.data_dir / "audit"
 
 
 @lru_cache(maxsize=1)

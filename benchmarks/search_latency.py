@@ -9,7 +9,10 @@ Copies reuse the stored vectors (ingest embeds a chunk text once), so a
 vectors, a harder case for the vector index than distinct ones. The stores
 are kept under DATA_DIR/bench/ and reused on the next run. Queries are the
 pack's questions, searched with the chat's top-k through the same engine the
-chat uses (dense + BM25 + fusion), after one warm-up query.
+chat uses (dense + BM25 + fusion), after one warm-up query. Each copy is
+readable by one of four groups (its `.access`): "user" is the hybrid search
+as a user in one of them, who may read a quarter of the store (both rankers
+filter by group before ranking).
 """
 
 from __future__ import annotations
@@ -25,14 +28,21 @@ import ingest
 from chatbot import ChatEngine
 from chatbot.eval import SINGLE_RANKERS
 from settings import REPO_ROOT, Settings, get_settings
-from storage import Embedder
+from storage import Embedder, Reader
 
 HANDBOOK = REPO_ROOT.parent / "shared" / "eval" / "handbook"
 
 
+GROUPS = 4
+USER = Reader("bench", frozenset({"bench-0", "everyone"}))  # reads copies 0, 4, 8, ...
+
+
 def build_docs(target: Path, sources: list[Path], copies: int) -> None:
-    """target/copy-NN/<source name>/... for NN < copies (hard links: no extra disk)."""
+    """target/copy-NN/<source name>/... for NN < copies (hard links: no extra disk), copy NN readable by
+    group bench-(NN mod 4)."""
     for number in range(copies):
+        (target / f"copy-{number:02d}").mkdir(parents=True, exist_ok=True)
+        (target / f"copy-{number:02d}" / ".access").write_text(f"bench-{number % GROUPS}\n")
         for source in sources:
             destination = target / f"copy-{number:02d}" / source.name
             if destination.exists():
@@ -51,12 +61,15 @@ def percentile(values: list[float], share: float) -> float:
 
 def measure(engine: ChatEngine, questions: list[str], k: int) -> dict:
     engine.search(questions[0], k)  # warm-up: Kiwi, the BM25 index, Chroma's HNSW segment
-    timings: dict[str, list[float]] = {"hybrid": [], "dense": [], "bm25": []}
+    timings: dict[str, list[float]] = {"hybrid": [], "dense": [], "bm25": [], "user": []}
     for question in questions:
-        for name, weights in (("hybrid", None), ("dense", SINGLE_RANKERS["dense"]), ("bm25", SINGLE_RANKERS["bm25"])):
+        for name, weights in (("hybrid", None), ("dense", SINGLE_RANKERS["dense"]), ("bm25", SINGLE_RANKERS["bm25"]),
+                              ("user", None)):
             language = "ko" if any("\uac00" <= ch <= "\ud7a3" for ch in question) else "en"
             started = time.perf_counter()
-            if weights is None:
+            if name == "user":
+                engine.search(question, k, reader=USER)
+            elif weights is None:
                 engine.search(question, k)
             else:
                 engine.retriever.search(question, k, language, weights=weights)
@@ -78,8 +91,8 @@ def main() -> None:
         questions = [json.loads(line)["question"] for line in lines][: args.queries]
     per_copy = None
     print("| chunks | files | ingest run s | BM25 load s | hybrid p50 ms | hybrid p95 ms | dense p50 ms | dense p95 ms "
-          "| BM25 p50 ms | BM25 p95 ms |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| BM25 p50 ms | BM25 p95 ms | user p50 ms | user p95 ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for size in args.sizes:
         root = base.data_dir / "bench" / f"search-{size}"
         settings: Settings = base.model_copy(update={"docs_dir": root / "docs", "store_dir": root / "store"})
@@ -95,7 +108,7 @@ def main() -> None:
         engine.store.load_lexical_index()
         load_s = time.perf_counter() - started
         timings = measure(engine, questions, base.top_k)
-        cells = [f"{v:.0f}" for name in ("hybrid", "dense", "bm25") for v in timings[name]]
+        cells = [f"{v:.0f}" for name in ("hybrid", "dense", "bm25", "user") for v in timings[name]]
         print(f"| {report.chunks_total} | {len(engine.store.files())} | {build_s:.0f} | {load_s:.2f} | "
               + " | ".join(cells) + " |", flush=True)
 

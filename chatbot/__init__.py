@@ -6,7 +6,8 @@
 """
 
 import settings as _settings  # noqa: F401  (offline mode before any model library loads)
-from storage import SearchFilter
+# The storage types the server needs for who is asking (ui talks to chatbot only).
+from storage import UNRESTRICTED, AuditLog, Reader, SearchFilter, Sessions, UsersError, UsersFile
 
 from .engine import Answer, ChatEngine, DoneEvent, Event, SourcesEvent, TokenEvent
 from .evidence import Evidence
@@ -14,7 +15,13 @@ from .language import detect_language
 from .retrieve import Passage
 
 __all__ = [
+    "UNRESTRICTED",
     "Answer",
+    "AuditLog",
+    "Reader",
+    "Sessions",
+    "UsersError",
+    "UsersFile",
     "ChatEngine",
     "DoneEvent",
     "Event",

@@ -1,11 +1,16 @@
-"""python -m chatbot search|ask|eval: the answer engine for scripts and admins.
+"""python -m chatbot search|ask|eval|users|audit: the answer engine for scripts and admins.
 
-    search "question" [--k N] [--json] [FILTERS]
-    ask "question" [--json] [FILTERS]
+    search "question" [--k N] [--json] [--user NAME] [FILTERS]
+    ask "question" [--json] [--user NAME] [FILTERS]
 
-FILTERS limit the files passages come from: --folder hr (and its subfolders),
---type pdf (repeatable), --since 2026-01-01 and --until 2026-06-30 (modified).
+--user NAME searches as that user (their groups limit what is found);
+without it, everything is searched (the admin's shell). A question "-"
+reads questions from standard input, one per line (with --json, one JSON
+line each). FILTERS limit the files passages come from: --folder hr (and
+its subfolders), --type pdf (repeatable), --since 2026-01-01 and --until
+2026-06-30 (modified). Every ask goes into the audit log.
     eval DIR [--json] [--retrieval-only] [--limit N] [--store PATH]
+    users add|list|remove|passwd ..., audit ...   (chatbot/admin_cli.py)
 
 With --json, stdout carries only the JSON; logs and progress go to stderr.
 """
@@ -14,16 +19,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import getpass
 import json
 import logging
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from settings import get_settings
+from settings import Settings, get_settings
+from storage import UNRESTRICTED, AuditLog, Reader, SearchFilter, UsersError, UsersFile
 
-from storage import SearchFilter
-
+from . import admin_cli
 from .engine import ChatEngine, DoneEvent, TokenEvent
 from .eval import run_eval
 
@@ -39,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true")
     for command in (search, ask):
+        command.add_argument("--user", help="search as this user (users file), seeing only what they may read")
         _add_filter_arguments(command)
     evaluate = commands.add_parser("eval", help="retrieval and answer quality on a QA pack")
     evaluate.add_argument("folder", type=Path)
@@ -46,25 +54,55 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--retrieval-only", action="store_true")
     evaluate.add_argument("--limit", type=int, help="questions per language")
     evaluate.add_argument("--store", type=Path, help="store for the pack's corpus (default: DATA_DIR/eval/NAME)")
+    admin_cli.add_commands(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    if args.command in ("users", "audit"):
+        return admin_cli.run(args, settings)
+    if args.command in ("search", "ask"):
+        try:
+            reader = _reader(settings, args.user)
+        except UsersError as error:
+            print(f"{args.command}: {error}", file=sys.stderr)
+            return 2
+        questions = [line.strip() for line in sys.stdin if line.strip()] if args.question == "-" else [args.question]
 
     stdout = sys.stdout
+
+    def emit(output: object) -> None:
+        if output is not None:
+            print(json.dumps(output, ensure_ascii=False) if args.json else output, file=stdout, flush=True)
+
     # With --json, anything a library prints goes to stderr; the JSON alone to stdout.
     with contextlib.redirect_stdout(sys.stderr if args.json else stdout):
         if args.command == "eval":
-            result = run_eval(get_settings(), args.folder, args.store, args.retrieval_only, args.limit,
+            result = run_eval(settings, args.folder, args.store, args.retrieval_only, args.limit,
                               progress=sys.stderr.isatty())
-            output = result if args.json else _eval_table(result)
-        elif args.command == "search":
-            passages = ChatEngine(get_settings()).search(args.question, args.k, _filter(args))
-            output = [p.to_json() for p in passages] if args.json else "\n\n".join(
-                f"{p.score:.3f}  {p.label}\n{p.text}" for p in passages)
-        else:
-            output = _ask(ChatEngine(get_settings()), args.question, _filter(args), args.json, stdout)
-    if output is not None:
-        print(json.dumps(output, ensure_ascii=False) if args.json else output, file=stdout)
+            emit(result if args.json else _eval_table(result))
+            return 0
+        engine = ChatEngine(settings, audit=AuditLog.for_settings(settings))
+        for question in questions:
+            emit(_search(engine, question, args, reader) if args.command == "search"
+                 else _ask(engine, question, _filter(args), reader, args.json, stdout))
     return 0
+
+
+def _reader(settings: Settings, name: str | None) -> Reader:
+    """The user named by --user, or the admin at the shell (who can read the store's files anyway)."""
+    if name is None:
+        return replace(UNRESTRICTED, name=f"{getpass.getuser()} (shell)")
+    user = UsersFile(settings.users_path).get(name)
+    if user is None:
+        raise UsersError(f"no user {name!r} in {settings.users_path}")
+    return user.reader(settings.admin_group)
+
+
+def _search(engine: ChatEngine, question: str, args: argparse.Namespace, reader: Reader) -> list[dict] | str:
+    passages = engine.search(question, args.k, _filter(args), reader=reader)
+    if args.json:
+        return [p.to_json() for p in passages]
+    return "\n\n".join(f"{p.score:.3f}  {p.label}\n{p.text}" for p in passages)
 
 
 def _add_filter_arguments(command: argparse.ArgumentParser) -> None:
@@ -80,13 +118,14 @@ def _filter(args: argparse.Namespace) -> SearchFilter:
     return SearchFilter(args.folder, tuple(args.file_types), args.since, args.until)
 
 
-def _ask(engine: ChatEngine, question: str, search_filter: SearchFilter, as_json: bool, stdout) -> dict | str | None:
+def _ask(engine: ChatEngine, question: str, search_filter: SearchFilter, reader: Reader, as_json: bool,
+         stdout) -> dict | str | None:
     if as_json:
-        return engine.ask(question, search_filter=search_filter).to_json()
+        return engine.ask(question, search_filter=search_filter, reader=reader).to_json()
     # Streamed to the terminal as the model writes it; then the final answer when it differs
     # (a reply the passages do not support is replaced by the evidence), the evidence and the sources.
     streamed = ""
-    for event in engine.stream(question, search_filter=search_filter):
+    for event in engine.stream(question, search_filter=search_filter, reader=reader):
         if isinstance(event, TokenEvent):
             streamed += event.text
             print(event.text, end="", file=stdout, flush=True)

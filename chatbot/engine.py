@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from dataclasses import dataclass, field
 from typing import Iterator
 
 from settings import Settings
-from storage import Analyzer, Embedder, SearchFilter, Store
+from storage import UNRESTRICTED, Analyzer, AuditEntry, AuditLog, Embedder, Reader, SearchFilter, Store
 
 from .condense import standalone_question
 from .evidence import Evidence, find_evidence, support
 from . import sentence_rerank
 from .fusion import Weights, fusion_weights, probe_languages
+from .guard import EchoGuard
 from .language import NOT_FOUND, UNSUPPORTED, Language, detect_language
 from .llm import LocalLLM, TokenCounter
 from .prompt import Prompt, build_prompt
 from .rerank import Reranker
 from .retrieve import Passage, Retriever
 from .sentences import SentencePool, SentenceMatcher, split_sentences
+
+log = logging.getLogger(__name__)
 
 _CITATION = re.compile(r"\[(\d+)\]")
 
@@ -83,10 +87,18 @@ class _Prepared:
 
 
 class ChatEngine:
-    """One per process: the embedder and the LLM are loaded once and shared by every user."""
+    """One per process: the embedder and the LLM are loaded once and shared by every user.
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None, llm: LocalLLM | None = None) -> None:
+    Every search runs for a reader (storage.Reader: a user's groups) and
+    sees only what they may read; the default, UNRESTRICTED, is for trusted
+    local callers (the CLI without --user, the eval). With an audit log,
+    every answer is recorded in it.
+    """
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, llm: LocalLLM | None = None,
+                 audit: AuditLog | None = None) -> None:
         self.settings = settings
+        self.audit = audit
         self.store = Store(settings)
         self.embedder = embedder or Embedder(settings.embed_model_path, settings.embed_batch_size)
         self.analyzer = Analyzer()
@@ -113,12 +125,16 @@ class ChatEngine:
     def model_name(self) -> str:
         return self.llm.name
 
-    def document_count(self) -> int:
-        return len(self.store.files())
+    def document_count(self, reader: Reader = UNRESTRICTED) -> int:
+        """Documents the reader may read: no one learns that others exist."""
+        return len(self.store.files_readable(reader))
+
+    def chunk_count(self, reader: Reader = UNRESTRICTED) -> int:
+        return sum(len(record.chunk_ids) for record in self.store.files_readable(reader))
 
     def search(
         self, query: str, k: int | None = None, search_filter: SearchFilter | None = None,
-        weights: Weights | None = None,
+        weights: Weights | None = None, reader: Reader = UNRESTRICTED,
     ) -> list[Passage]:
         """The k best passages: fused chunks, re-ordered by their best sentence, joined with their neighbours
         (each step as configured, per question language for the re-ordering).
@@ -129,7 +145,7 @@ class ChatEngine:
         """
         k = k or self.settings.top_k
         language = detect_language(query)
-        ranked = self.retriever.search(query, max(k, sentence_rerank.DEPTH), language, search_filter, weights)
+        ranked = self.retriever.search(query, max(k, sentence_rerank.DEPTH), language, search_filter, weights, reader)
         weight = self.settings.sentence_rerank.get(language, 0.0)
         if weight and not self.retriever.has_reranker:
             scored, _ = self._rerank_matcher.score_passages(ranked, query, language)
@@ -142,13 +158,15 @@ class ChatEngine:
         return passage.coverage >= self.settings.min_coverage or passage.dense >= dense_threshold
 
     def prompt_for(
-        self, question: str, language: Language, search_filter: SearchFilter | None = None
+        self, question: str, language: Language, search_filter: SearchFilter | None = None,
+        reader: Reader = UNRESTRICTED,
     ) -> Prompt | None:
         """The prompt the model gets for a standalone question; None when no passage is relevant."""
-        prepared = self._prepare(question, language, search_filter)
+        prepared = self._prepare(question, language, search_filter, reader)
         return prepared.prompt if prepared else None
 
-    def _prepare(self, question: str, language: Language, search_filter: SearchFilter | None) -> _Prepared | None:
+    def _prepare(self, question: str, language: Language, search_filter: SearchFilter | None,
+                 reader: Reader) -> _Prepared | None:
         """The prompt and the passages' sentences; None when no passage is relevant.
 
         One relevant passage makes the question answerable; then the top-k go
@@ -157,7 +175,7 @@ class ChatEngine:
         its sentence that best matches the question, and those whose best
         sentence is weak beside the others' are left out.
         """
-        passages = self.search(question, search_filter=search_filter)
+        passages = self.search(question, search_filter=search_filter, reader=reader)
         if not any(self.is_relevant(p, language) for p in passages):
             return None
         scored, sentences = self.matcher.score_passages(passages, question, language)
@@ -180,15 +198,17 @@ class ChatEngine:
         return self._token_counter.count_tokens(text)
 
     def ask(
-        self, question: str, previous_questions: list[str] | None = None, search_filter: SearchFilter | None = None
+        self, question: str, previous_questions: list[str] | None = None, search_filter: SearchFilter | None = None,
+        reader: Reader = UNRESTRICTED,
     ) -> Answer:
-        for event in self.stream(question, previous_questions, search_filter):
+        for event in self.stream(question, previous_questions, search_filter, reader):
             if isinstance(event, DoneEvent):
                 return event.answer
         raise RuntimeError("answer stream ended without an answer")
 
     def stream(
-        self, question: str, previous_questions: list[str] | None = None, search_filter: SearchFilter | None = None
+        self, question: str, previous_questions: list[str] | None = None, search_filter: SearchFilter | None = None,
+        reader: Reader = UNRESTRICTED,
     ) -> Iterator[Event]:
         started = time.monotonic()
         answer = Answer(
@@ -196,14 +216,14 @@ class ChatEngine:
             standalone=standalone_question(question, previous_questions or []),
             language=detect_language(question),
         )
-        prepared = self._prepare(answer.standalone, answer.language, search_filter)
+        prepared = self._prepare(answer.standalone, answer.language, search_filter, reader)
         if prepared is None:
             # Nothing relevant: say so without running the model on unrelated text.
             answer.answer = NOT_FOUND[answer.language]
             answer.ttft_s = time.monotonic() - started
             yield SourcesEvent([], found=False)
             yield TokenEvent(answer.answer)
-            yield DoneEvent(answer)
+            yield self._done(reader, answer)
             return
         prompt = prepared.prompt
         answer.found, answer.sources = True, prompt.passages
@@ -211,29 +231,44 @@ class ChatEngine:
 
         max_tokens = self.settings.max_answer_tokens.get(answer.language, max(self.settings.max_answer_tokens.values()))
         generation = self.llm.generate(prompt.messages, max_tokens, self.settings.stop)
-        text = ""
+        guard = EchoGuard(prompt.instructions, f"{answer.standalone}\n{prompt.context}")
+        text, echoed = "", False
         try:
             for piece in generation:
                 if answer.ttft_s is None:
                     answer.ttft_s = time.monotonic() - started
+                if guard.repeats(text + piece):
+                    log.warning("reply withheld: it repeated the model's instructions")
+                    echoed = True
+                    break
                 text += piece
                 yield TokenEvent(piece)
                 if len(split_sentences(text)) > self.settings.max_answer_sentences:
                     break  # stop rule: the reply has said its sentences and runs on
         finally:
             generation.cancel()  # the caller stopped listening, or the stop rule: free the model
-        answer.reply = _first_sentences(text, self.settings.max_answer_sentences)
+        answer.reply = "" if echoed else _first_sentences(text, self.settings.max_answer_sentences)
         answer.prompt_tokens = generation.prompt_tokens
         answer.completion_tokens = generation.completion_tokens
         answer.hit_token_limit = generation.finish_reason == "length"
-        answer.supported = (support(answer.reply, answer.standalone, prompt.context, self.analyzer)
-                            >= self.settings.min_support)
+        answer.supported = not echoed and (support(answer.reply, answer.standalone, prompt.context, self.analyzer)
+                                           >= self.settings.min_support)
         answer.evidence = find_evidence(prepared.sentences, prepared.question_scores, prepared.citations,
                                         prompt.passages, answer.reply if answer.supported else None)
         # The final answer (DoneEvent) is authoritative: it replaces what the stream showed.
         answer.answer = (_with_citation(answer.reply, prompt.passages, answer.evidence) if answer.supported
                          else _evidence_led(answer.language, answer.evidence))
-        yield DoneEvent(answer)
+        yield self._done(reader, answer)
+
+    def _done(self, reader: Reader, answer: Answer) -> DoneEvent:
+        """The final event, once the answer is in the audit log."""
+        if self.audit is not None:
+            self.audit.record(AuditEntry(
+                user=reader.name, question=answer.question, answer=answer.answer, found=answer.found,
+                sources=[{"source": p.source, "page": p.page, "slide": p.slide, "sheet": p.sheet}
+                         for p in answer.sources],
+            ))
+        return DoneEvent(answer)
 
 
 def _first_sentences(text: str, count: int) -> str:

@@ -31,6 +31,11 @@ class Prompt:
     passages: list[Passage]  # exactly the passages shown to the model, numbered from 1
     context: str  # their text as the model reads it
 
+    @property
+    def instructions(self) -> str:
+        """What the model is told before the question: the system prompt and the few-shot examples."""
+        return "\n".join(message["content"] for message in self.messages[:-1])
+
 
 def build_prompt(
     question: str,

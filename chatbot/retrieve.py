@@ -4,8 +4,9 @@ Dense retrieval is a llama-index retriever over the store's Chroma
 collection; the lexical side is the store's BM25 indexes over Kiwi morphemes
 (Korean) and stemmed words (English), and over Hangul syllable bigrams. The fusion weighs each ranker by the
 question's language (chatbot/fusion.py); a cross-encoder, when configured,
-re-orders the fused candidates. A search filter limits both rankers to the
-files it matches.
+re-orders the fused candidates. The reader's groups and a search filter
+limit both rankers, before anything is ranked, to the chunks the reader may
+read in the files the filter matches.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ import numpy as np
 from llama_index.core import VectorStoreIndex
 from llama_index.core.retrievers import VectorIndexRetriever
 from llama_index.core.schema import QueryBundle
-from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
 
-from storage import Analyzer, Embedder, LexicalIndex, SearchFilter, Store
+from storage import UNRESTRICTED, Analyzer, Embedder, LexicalIndex, Reader, SearchFilter, Store, chroma_where
 
 from .fusion import READS_LANGUAGE, FusionMode, Ranking, Weights, fuse
 from .language import Language
@@ -101,9 +101,12 @@ class Retriever:
 
     def search(
         self, query: str, k: int, language: Language = "en", search_filter: SearchFilter | None = None,
-        weights: Weights | None = None,
+        weights: Weights | None = None, reader: Reader = UNRESTRICTED,
     ) -> list[Passage]:
-        """The k best passages; ``weights`` overrides the language's, e.g. (1, 0, 0) for dense only."""
+        """The k best passages the reader may read; ``weights`` overrides the language's, e.g. (1, 0, 0)
+        for dense only."""
+        if not (reader.sees_all or reader.groups):
+            return []
         self._refresh_lexical()
         dense_weight, terms_weight, bigrams_weight = weights or self.weights.get(language, READS_LANGUAGE)
         depth = max(4 * k, 20)
@@ -111,9 +114,9 @@ class Retriever:
         query_vector = np.asarray(self._embedder.get_query_embedding(query))
         terms = self._analyzer.terms(query)
         fused = fuse([
-            (dense_weight, self._dense(query, query_vector, depth, sources) if dense_weight else []),
-            (terms_weight, self._lexical.search(terms, depth, chunk_ids) if terms_weight else []),
-            (bigrams_weight, self._lexical.search(Analyzer.bigrams(query), depth, chunk_ids, "bigrams")
+            (dense_weight, self._dense(query, query_vector, depth, sources, reader) if dense_weight else []),
+            (terms_weight, self._lexical.search(terms, depth, chunk_ids, reader=reader) if terms_weight else []),
+            (bigrams_weight, self._lexical.search(Analyzer.bigrams(query), depth, chunk_ids, "bigrams", reader)
              if bigrams_weight else []),
         ], self._mode)
         ranked = sorted(fused, key=fused.__getitem__, reverse=True)
@@ -188,15 +191,17 @@ class Retriever:
         records = self._store.files_matching(search_filter)
         return [r.path for r in records], {i for r in records for i in r.chunk_ids}
 
-    def _dense(self, query: str, vector: np.ndarray, depth: int, sources: list[str] | None) -> Ranking:
-        filters = None
-        if sources is not None:
-            if not sources:
-                return []
-            filters = MetadataFilters(filters=[MetadataFilter(key="source", value=sources, operator=FilterOperator.IN)])
-        hits = VectorIndexRetriever(self._index, similarity_top_k=depth, filters=filters).retrieve(
-            QueryBundle(query_str=query, embedding=vector.tolist())
-        )
+    def _dense(self, query: str, vector: np.ndarray, depth: int, sources: list[str] | None,
+               reader: Reader) -> Ranking:
+        if sources is not None and not sources:
+            return []
+        # A Chroma `where` of our own: llama-index's MetadataFilters cannot be combined with one,
+        # and the reader's condition (storage/access.py) is one.
+        conditions = [c for c in ({"source": {"$in": sources}} if sources else None, chroma_where(reader)) if c]
+        where = {"$and": conditions} if len(conditions) > 1 else (conditions[0] if conditions else None)
+        retriever = VectorIndexRetriever(self._index, similarity_top_k=depth,
+                                         vector_store_kwargs={"where": where} if where else {})
+        hits = retriever.retrieve(QueryBundle(query_str=query, embedding=vector.tolist()))
         return [(hit.node.node_id, float(hit.score or 0.0)) for hit in hits]
 
     def _load_lexical(self) -> tuple[LexicalIndex, float]:

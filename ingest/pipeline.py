@@ -3,7 +3,9 @@
 scan -> compare content hashes with the manifest -> read and chunk the new
 and changed files -> embed only chunk texts the store has no vector for ->
 write file by file -> drop files that are gone. Deletions come last, so a
-renamed file's vectors are still there to be reused.
+renamed file's vectors are still there to be reused. Each file's readers
+(ingest/access.py) go onto its chunks; an unchanged file whose readers
+changed has its chunks' groups updated in place, nothing embedded.
 """
 
 from __future__ import annotations
@@ -19,8 +21,21 @@ from llama_index.core.schema import TextNode
 from tqdm import tqdm
 
 from settings import Settings
-from storage import Analyzer, Embedder, FileRecord, Store, indexed_text, model_fingerprint, now_iso, writer
+from storage import (
+    Analyzer,
+    Embedder,
+    FileRecord,
+    Store,
+    UsersError,
+    UsersFile,
+    acl_metadata,
+    indexed_text,
+    model_fingerprint,
+    now_iso,
+    writer,
+)
 
+from .access import AccessError, AccessRules
 from .chunking import Chunker, FileInfo, chunker_signature
 from .readers import ReadError, reader_for
 from .report import IngestReport
@@ -41,6 +56,7 @@ class IngestError(RuntimeError):
 class _Pending:
     file: FoundFile
     content_hash: str
+    groups: tuple[str, ...]
     is_new: bool
     nodes: list[TextNode]
 
@@ -89,22 +105,31 @@ def run(
     report = IngestReport(skipped=len(found.skipped), failed=list(found.failed))
     models = _Models(settings, embedder)
     signature = chunker_signature(settings.chunk_size, settings.chunk_overlap)
+    rules = AccessRules(root, tuple(settings.default_groups), _known_groups(settings))
 
     with writer(settings, root, model_fingerprint(settings.embed_model_path), rebuild) as (store, repaired):
         report.repaired = repaired.__dict__ if repaired and (repaired.orphans_deleted or repaired.rows_dropped) else None
         known = store.files()
-        todo: list[tuple[FoundFile, str]] = []
+        todo: list[tuple[FoundFile, str, tuple[str, ...]]] = []
         for file in found.files:
             try:
+                groups = rules.groups_for(file.rel)
                 digest = _file_hash(file.path)
+            except AccessError as error:
+                report.failed.append(Failure(file.rel, str(error)))
+                continue
             except OSError as error:
                 report.failed.append(Failure(file.rel, f"cannot read file: {error.strerror}"))
                 continue
             record = known.get(file.rel)
             if record and record.content_hash == digest and record.chunker == signature:
                 report.unchanged += 1
+                if record.groups != groups:
+                    store.set_groups(record, groups)
+                    report.permissions_updated += 1
             else:
-                todo.append((file, digest))
+                todo.append((file, digest, groups))
+        report.warnings = rules.warnings
 
         bar = tqdm(total=len(todo), unit="file", disable=not progress or not todo, desc="ingest")
         for group in _groups(todo, known, models, report, bar):
@@ -120,7 +145,8 @@ def run(
         ]
         store.remove_files(gone)
         report.removed = len(gone)
-        if report.added or report.updated or report.removed or repaired or not store.lexical_index_current():
+        if (report.added or report.updated or report.removed or report.permissions_updated or repaired
+                or not store.lexical_index_current()):
             store.rebuild_lexical_index()
         report.chunks_total = store.count()
         report.failed.sort(key=lambda f: f.path)
@@ -130,7 +156,7 @@ def run(
 
 
 def _groups(
-    todo: list[tuple[FoundFile, str]],
+    todo: list[tuple[FoundFile, str, tuple[str, ...]]],
     known: dict[str, FileRecord],
     models: _Models,
     report: IngestReport,
@@ -141,7 +167,7 @@ def _groups(
     The progress bar counts a file when it is stored or has failed."""
     group: list[_Pending] = []
     waiting = 0  # chunks in `group`
-    for file, digest in todo:
+    for file, digest, readers in todo:
         try:
             nodes = _read_and_chunk(file, digest, models)
         except Exception as error:
@@ -151,7 +177,7 @@ def _groups(
             report.failed.append(Failure(file.rel, str(error)))
             bar.update(1)
             continue
-        group.append(_Pending(file, digest, file.rel not in known, nodes))
+        group.append(_Pending(file, digest, readers, file.rel not in known, nodes))
         waiting += len(nodes)
         if waiting >= EMBED_GROUP_CHUNKS:
             yield group
@@ -186,6 +212,7 @@ def _write_group(store: Store, group: list[_Pending], models: _Models, report: I
     for pending in group:
         for node in pending.nodes:
             node.embedding = vectors[node.metadata["chunk_hash"]]
+            node.metadata.update(acl_metadata(pending.groups))
         record = FileRecord(
             path=pending.file.rel,
             content_hash=pending.content_hash,
@@ -194,6 +221,7 @@ def _write_group(store: Store, group: list[_Pending], models: _Models, report: I
             chunker=signature,
             chunk_ids=tuple(node.node_id for node in pending.nodes),
             ingested_at=now_iso(),
+            groups=pending.groups,
         )
         store.write_file(record, pending.nodes)
         report.chunks_written += len(pending.nodes)
@@ -201,6 +229,16 @@ def _write_group(store: Store, group: list[_Pending], models: _Models, report: I
             report.added += 1
         else:
             report.updated += 1
+
+
+def _known_groups(settings: Settings) -> set[str] | None:
+    """Every group a user is in, and the admin group; None before any user exists."""
+    try:
+        users = UsersFile(settings.users_path).users()
+    except UsersError as error:
+        log.warning("%s; .access files are not checked against the users", error)
+        return None
+    return {group for user in users.values() for group in user.groups} | {settings.admin_group} if users else None
 
 
 def _file_hash(path: Path) -> str:

@@ -13,8 +13,10 @@ class IngestReport:
     updated: int = 0
     removed: int = 0
     unchanged: int = 0
+    permissions_updated: int = 0  # unchanged files whose readers changed (.access)
     skipped: int = 0
     failed: list[Failure] = field(default_factory=list)
+    warnings: list[Failure] = field(default_factory=list)  # .access files naming groups wrongly or no one's
     chunks_written: int = 0
     chunks_embedded: int = 0  # chunks_written minus those whose vectors were reused
     chunks_total: int = 0
@@ -33,8 +35,8 @@ class IngestReport:
     def summary(self) -> str:
         lines = [
             f"Ingested in {self.seconds:.1f} s: {self.added} added, {self.updated} updated, "
-            f"{self.removed} removed, {self.unchanged} unchanged, {self.skipped} skipped "
-            f"(unsupported type), {len(self.failed)} failed.",
+            f"{self.removed} removed, {self.unchanged} unchanged ({self.permissions_updated} with new readers), "
+            f"{self.skipped} skipped (unsupported type), {len(self.failed)} failed.",
             f"Chunks: {self.chunks_written} written ({self.chunks_embedded} embedded), "
             f"{self.chunks_total} in the store.",
         ]
@@ -43,4 +45,7 @@ class IngestReport:
         if self.failed:
             lines.append("Failed:")
             lines.extend(f"  {f.path}: {f.error}" for f in self.failed)
+        if self.warnings:
+            lines.append("Warnings:")
+            lines.extend(f"  {w.path}: {w.error}" for w in self.warnings)
         return "\n".join(lines)

@@ -1,14 +1,17 @@
-"""Persistence: the Chroma collection of chunks, the ingest manifest, the embedder.
+"""Persistence: the Chroma collection of chunks, the ingest manifest, the embedder; users, sessions, audit log.
 
 `ingest` writes through `writer`; `chatbot` reads through `Store`.
 """
 
 import settings as _settings  # noqa: F401  (offline mode before any model library loads)
 
+from .access import UNRESTRICTED, Reader, acl_metadata, chroma_where, valid_group
+from .audit import AuditEntry, AuditLog
 from .embedding import Embedder, model_fingerprint
 from .filters import SearchFilter
 from .lexical import HANGUL_RUN, Analyzer, LexicalIndex, as_metadata, indexed_text
 from .manifest import FileRecord
+from .sessions import Sessions
 from .store import (
     Reconciliation,
     Store,
@@ -18,8 +21,20 @@ from .store import (
     stored_chunk_count,
     writer,
 )
+from .users import User, UsersError, UsersFile
 
 __all__ = [
+    "UNRESTRICTED",
+    "AuditEntry",
+    "AuditLog",
+    "Reader",
+    "Sessions",
+    "User",
+    "UsersError",
+    "UsersFile",
+    "acl_metadata",
+    "chroma_where",
+    "valid_group",
     "HANGUL_RUN",
     "Analyzer",
     "Embedder",

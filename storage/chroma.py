@@ -8,6 +8,8 @@ from typing import Any, Iterator
 import chromadb
 from chromadb.config import Settings as ChromaSettings
 
+from .access import with_groups
+
 # Chroma caps how many records one call may carry; stay well below it.
 BATCH = 1000
 
@@ -51,6 +53,13 @@ def _batches(collection: chromadb.Collection, include: list) -> Iterator[dict]:
 def delete_ids(collection: chromadb.Collection, ids: list[str]) -> None:
     for start in range(0, len(ids), BATCH):
         collection.delete(ids=ids[start:start + BATCH])
+
+
+def set_groups(collection: chromadb.Collection, ids: list[str], groups: tuple[str, ...]) -> None:
+    """Who may read these chunks, changed in place: no text or vector is touched."""
+    for start in range(0, len(ids), BATCH):
+        found = collection.get(ids=ids[start:start + BATCH], include=["metadatas"])
+        collection.update(ids=found["ids"], metadatas=[with_groups(m, groups) for m in found["metadatas"]])
 
 
 def embeddings_by_chunk_hash(

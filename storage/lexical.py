@@ -37,6 +37,7 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
 from . import chroma
+from .access import UNRESTRICTED, Reader, groups_of
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
@@ -137,25 +138,30 @@ class _Bm25:
 class LexicalIndex:
     """BM25 over every chunk's terms and over its Hangul bigrams, saved beside the collection (``STORE/bm25``)."""
 
-    # 1: terms only; 2: terms and bigrams; 3: bigrams with Korean text's Latin words and numbers.
-    # A store with another format is rebuilt by ingest.
-    FORMAT = 3
+    # 1: terms only; 2: terms and bigrams; 3: bigrams with Korean text's Latin words and numbers;
+    # 4: each chunk's groups. A store with another format is rebuilt by ingest.
+    FORMAT = 4
     FIELDS = ("terms", "bigrams")
 
-    def __init__(self, folder: Path, ids: list[str], fields: dict[str, _Bm25]) -> None:
+    def __init__(self, folder: Path, ids: list[str], fields: dict[str, _Bm25],
+                 readers: dict[str, list[int]]) -> None:
         self.folder = folder
         self._ids = ids
         self._fields = fields
+        self._readers = readers  # group -> positions of the chunks it may read
 
     @classmethod
     def build(cls, collection, folder: Path) -> "LexicalIndex":
         ids: list[str] = []
         corpora: dict[str, list[list[str]]] = {field: [] for field in cls.FIELDS}
-        for chunk_id, metadata, text in chroma.iter_records(collection):
+        readers: dict[str, list[int]] = {}
+        for position, (chunk_id, metadata, text) in enumerate(chroma.iter_records(collection)):
             ids.append(chunk_id)
             corpora["terms"].append(json.loads(str(metadata.get("lexical", "[]"))))
             corpora["bigrams"].append(Analyzer.bigrams(indexed_text(str(metadata.get("heading", "")), text)))
-        index = cls(folder, ids, {field: _Bm25.over(corpus) for field, corpus in corpora.items()})
+            for group in groups_of(metadata):
+                readers.setdefault(group, []).append(position)
+        index = cls(folder, ids, {field: _Bm25.over(corpus) for field, corpus in corpora.items()}, readers)
         index._save()
         return index
 
@@ -171,26 +177,34 @@ class LexicalIndex:
     def load(cls, folder: Path) -> "LexicalIndex":
         """The saved index; an empty one when there is none in this format yet (ingest builds it)."""
         if not cls.is_current(folder):
-            return cls(folder, [], {field: _Bm25(None) for field in cls.FIELDS})
-        ids = json.loads((folder / "index.json").read_text())["ids"]
+            return cls(folder, [], {field: _Bm25(None) for field in cls.FIELDS}, {})
+        saved = json.loads((folder / "index.json").read_text())
         fields = {
             field: _Bm25(bm25s.BM25.load(str(folder / field), show_progress=False) if (folder / field).exists()
                          else None)
             for field in cls.FIELDS
         }
-        return cls(folder, ids, fields)
+        return cls(folder, saved["ids"], fields, saved["readers"])
 
     def search(self, terms: list[str], k: int, allowed: set[str] | None = None,
-               field: str = "terms") -> list[tuple[str, float]]:
-        """(chunk id, BM25 score) for the k best chunks with any of ``terms`` in the field,
-        among the ``allowed`` chunk ids when given (a search filter)."""
+               field: str = "terms", reader: Reader = UNRESTRICTED) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) for the k best chunks with any of ``terms`` in the field that
+        the reader may read, among the ``allowed`` chunk ids when given (a search filter)."""
         if not terms or allowed is not None and not allowed:
             return []
-        mask = None
+        mask = None if reader.sees_all else self._readable(reader)
         if allowed is not None:
-            mask = np.zeros(len(self._ids), dtype=np.float32)
-            mask[[self._positions[i] for i in allowed if i in self._positions]] = 1.0
+            chosen = np.zeros(len(self._ids), dtype=np.float32)
+            chosen[[self._positions[i] for i in allowed if i in self._positions]] = 1.0
+            mask = chosen if mask is None else mask * chosen
         return [(self._ids[i], score) for i, score in self._fields[field].top(terms, min(k, len(self._ids)), mask)]
+
+    def _readable(self, reader: Reader) -> np.ndarray:
+        """1 where one of the reader's groups may read the chunk, else 0."""
+        mask = np.zeros(len(self._ids), dtype=np.float32)
+        for group in reader.groups:
+            mask[self._readers.get(group, [])] = 1.0
+        return mask
 
     @cached_property
     def _positions(self) -> dict[str, int]:
@@ -204,7 +218,9 @@ class LexicalIndex:
         for field, model in self._fields.items():
             if model.bm25 is not None:
                 model.bm25.save(str(staging / field), show_progress=False)
-        (staging / "index.json").write_text(json.dumps({"format": self.FORMAT, "ids": self._ids}))
+        (staging / "index.json").write_text(
+            json.dumps({"format": self.FORMAT, "ids": self._ids, "readers": self._readers}, ensure_ascii=False)
+        )
         old = self.folder.with_name(self.folder.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if self.folder.exists():

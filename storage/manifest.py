@@ -1,16 +1,17 @@
 """The ingest manifest: which file went in, with which content, as which chunks.
 
-A SQLite database beside the vector store. Its schema is versioned by the
-numbered migrations below (``PRAGMA user_version`` holds how many ran): add
-a migration, never edit one that shipped.
+A SQLite database beside the vector store, its schema versioned by the
+numbered migrations below (storage/sqlite.py): add a migration, never edit
+one that shipped.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+
+from . import sqlite
 
 MIGRATIONS: list[str] = [
     # 1: one row per ingested file; key/value facts about the store.
@@ -35,6 +36,11 @@ MIGRATIONS: list[str] = [
         report TEXT NOT NULL            -- the run's JSON report
     );
     """,
+    # 3: the groups that may read each file (from the .access files); NULL: not yet recorded,
+    # which makes the next ingest write them onto the file's chunks.
+    """
+    ALTER TABLE files ADD COLUMN groups TEXT;
+    """,
 ]
 
 
@@ -47,26 +53,12 @@ class FileRecord:
     chunker: str
     chunk_ids: tuple[str, ...]
     ingested_at: str
+    groups: tuple[str, ...] | None = None  # who may read it; None: recorded by no ingest yet
 
 
 class Manifest:
     def __init__(self, db_path: Path) -> None:
-        db_path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: each change below is one atomic statement
-        # (synchronous=FULL survives SIGKILL and power loss alike).
-        # check_same_thread=False: the server reads it from request threads;
-        # SQLite itself serialises access to one connection.
-        self._db = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._migrate()
-
-    def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            # executescript commits on its own; user_version is bumped in the
-            # same script so a crash cannot leave a migration half-recorded.
-            self._db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+        self._db = sqlite.connect(db_path, MIGRATIONS)
 
     @property
     def schema_version(self) -> int:
@@ -86,9 +78,10 @@ class Manifest:
 
     def put_file(self, record: FileRecord) -> None:
         self._db.execute(
-            f"INSERT OR REPLACE INTO files ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT OR REPLACE INTO files ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (record.path, record.content_hash, record.size, record.mtime, record.chunker,
-             json.dumps(list(record.chunk_ids)), record.ingested_at),
+             json.dumps(list(record.chunk_ids)), record.ingested_at,
+             None if record.groups is None else json.dumps(list(record.groups), ensure_ascii=False)),
         )
 
     def delete_files(self, paths: list[str]) -> None:
@@ -113,9 +106,10 @@ class Manifest:
         )
 
 
-_COLUMNS = "path, content_hash, size, mtime, chunker, chunk_ids, ingested_at"
+_COLUMNS = "path, content_hash, size, mtime, chunker, chunk_ids, ingested_at, groups"
 
 
 def _record(row: tuple) -> FileRecord:
-    path, content_hash, size, mtime, chunker, chunk_ids, ingested_at = row
-    return FileRecord(path, content_hash, size, mtime, chunker, tuple(json.loads(chunk_ids)), ingested_at)
+    path, content_hash, size, mtime, chunker, chunk_ids, ingested_at, groups = row
+    return FileRecord(path, content_hash, size, mtime, chunker, tuple(json.loads(chunk_ids)), ingested_at,
+                      None if groups is None else tuple(json.loads(groups)))

@@ -19,7 +19,7 @@ from __future__ import annotations
 import fcntl
 import logging
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
@@ -30,6 +30,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 from settings import Settings
 
 from . import chroma
+from .access import Reader
 from .filters import SearchFilter
 from .lexical import LexicalIndex
 from .manifest import FileRecord, Manifest
@@ -72,6 +73,10 @@ class Store:
     def files_matching(self, search_filter: SearchFilter) -> list[FileRecord]:
         return [record for record in self.manifest.files().values() if search_filter.matches(record)]
 
+    def files_readable(self, reader: Reader) -> list[FileRecord]:
+        """The files the reader may read (what they are told the index holds)."""
+        return [record for record in self.manifest.files().values() if reader.may_read(record.groups)]
+
     def count(self) -> int:
         return self.collection.count()
 
@@ -86,6 +91,12 @@ class Store:
         if previous:
             stale = sorted(set(previous.chunk_ids) - set(record.chunk_ids))
             chroma.delete_ids(self.collection, stale)
+
+    def set_groups(self, record: FileRecord, groups: tuple[str, ...]) -> None:
+        """Who may read an unchanged file: its chunks' groups first, then its row (a cut-off run
+        leaves the row's old groups, so the next run writes them again)."""
+        chroma.set_groups(self.collection, list(record.chunk_ids), groups)
+        self.manifest.put_file(replace(record, groups=groups))
 
     def remove_files(self, paths: list[str]) -> None:
         ids = [i for p in paths if (r := self.manifest.file(p)) for i in r.chunk_ids]

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import http.cookiejar
+import json
+import os
 import socket
 import subprocess
+import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
+from dataclasses import dataclass
+from email.message import Message
 from pathlib import Path
 
-from settings import Settings
-from storage import Store
+from settings import REPO_ROOT, Settings
+from storage import Store, UsersFile
 
 
 def stored_chunks(settings: Settings) -> list[dict]:
@@ -53,3 +61,99 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float, log: Path
                 tail = log.read_text()[-3000:] if log else ""
                 raise AssertionError(f"server at {url} did not start\n{tail}")
             time.sleep(0.3)
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: Message
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode(errors="replace")
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # a 303 is an answer to look at, not to follow
+        return None
+
+
+class Client:
+    """HTTP to a test server as one browser or script would: it keeps its cookies and follows no redirect."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.cookies = http.cookiejar.CookieJar()
+        self._opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect)
+
+    def open(self, method: str, path: str, body: dict | None = None, headers: dict | None = None,
+             timeout: float = 300, form: dict | None = None):
+        """The response as a stream (an HTTPError for 4xx/5xx, which reads the same); ``body`` is sent as
+        JSON, ``form`` as a browser's form."""
+        if form is not None:
+            data, kind = urllib.parse.urlencode(form).encode(), {"Content-Type": "application/x-www-form-urlencoded"}
+        elif body is not None:
+            data, kind = json.dumps(body).encode(), {"Content-Type": "application/json"}
+        else:
+            data, kind = None, {}
+        request = urllib.request.Request(self.base + path, data=data, method=method, headers={**kind, **(headers or {})})
+        try:
+            return self._opener.open(request, timeout=timeout)
+        except urllib.error.HTTPError as error:
+            return error
+
+    def request(self, method: str, path: str, body: dict | None = None, headers: dict | None = None,
+                form: dict | None = None) -> Reply:
+        with self.open(method, path, body, headers, form=form) as response:
+            return Reply(response.status, response.headers, response.read())
+
+    def get(self, path: str, headers: dict | None = None) -> Reply:
+        return self.request("GET", path, headers=headers)
+
+    def post(self, path: str, body: dict | None = None, headers: dict | None = None) -> Reply:
+        return self.request("POST", path, body, headers)
+
+    def sign_in(self, user: str, password: str) -> Reply:
+        return self.post("/login", {"user": user, "password": password})
+
+    def signed_in(self, user: str, password: str) -> "Client":
+        reply = self.sign_in(user, password)
+        assert reply.status == 200, reply.text
+        return self
+
+    def ask(self, question: str, history: list[str] | None = None, **fields) -> list[dict]:
+        """The /api/ask stream's events."""
+        with self.open("POST", "/api/ask", {"question": question, "history": history or [], **fields}) as response:
+            assert response.status == 200, response.read()
+            assert response.headers["Content-Type"].startswith("application/x-ndjson")
+            return [json.loads(line) for line in response]
+
+
+def add_users(settings: Settings, users: dict[str, list[str]]) -> None:
+    """Each with the password password(name)."""
+    accounts = UsersFile(settings.users_path)
+    for name, groups in users.items():
+        accounts.add(name, groups, password(name))
+
+
+def password(user: str) -> str:
+    return f"{user}-secret-pw"
+
+
+def start_server(settings: Settings, log: Path, extra_env: dict[str, str] | None = None,
+                 command_prefix: list[str] | None = None) -> tuple[str, subprocess.Popen]:
+    """python -m ui on a free port over these settings' store and data, signed-in only; up when it returns."""
+    port = free_port()
+    env = {**os.environ, "RAG_STORE_DIR": str(settings.store_path), "RAG_DATA_DIR": str(settings.data_dir),
+           "RAG_DOCS_DIR": str(settings.docs_dir), "RAG_PORT": str(port), "RAG_HOST": "127.0.0.1",
+           "RAG_AUTH": "1", **(extra_env or {})}
+    with open(log, "w") as output:
+        process = subprocess.Popen([*(command_prefix or []), sys.executable, "-m", "ui"], cwd=REPO_ROOT, env=env,
+                                   stdout=output, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    wait_until_up(f"{base}/login", process, timeout=180, log=log)
+    return base, process

@@ -1,6 +1,9 @@
 """The HTTP API: the same answer engine as the chat page, for scripts and other tools.
 
-    GET  /api/health                       model, documents, chunks
+Every route answers as the signed-in user (POST /login first when sign-in is
+on): searches, answers and counts hold only what their groups may read.
+
+    GET  /api/health                       model, documents, chunks (those the user may read)
     POST /api/search {"query", "k", "filters"}        passages
     POST /api/ask    {"question", "history", "filters"}
          filters (optional): {"folder", "file_types", "since", "until"} (dates as YYYY-MM-DD)
@@ -19,11 +22,11 @@ import json
 from datetime import date
 from typing import Iterator
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from chatbot import ChatEngine, DoneEvent, SearchFilter, SourcesEvent, TokenEvent
+from chatbot import ChatEngine, DoneEvent, Reader, SearchFilter, SourcesEvent, TokenEvent
 
 
 class Filters(BaseModel):
@@ -56,23 +59,30 @@ def router(engine: ChatEngine) -> APIRouter:
     api = APIRouter(prefix="/api")
 
     @api.get("/health")
-    def health() -> dict:
-        return {"status": "ok", "model": engine.model_name, "documents": engine.document_count(),
-                "chunks": engine.store.count()}
+    def health(http: Request) -> dict:
+        reader = _reader(http)
+        return {"status": "ok", "model": engine.model_name, "user": reader.name or None,
+                "documents": engine.document_count(reader), "chunks": engine.chunk_count(reader)}
 
     @api.post("/search")
-    def search(request: SearchRequest) -> list[dict]:
-        return [p.to_json() for p in engine.search(request.query, request.k, request.filters.to_filter())]
+    def search(request: SearchRequest, http: Request) -> list[dict]:
+        passages = engine.search(request.query, request.k, request.filters.to_filter(), reader=_reader(http))
+        return [p.to_json() for p in passages]
 
     @api.post("/ask")
-    def ask(request: AskRequest) -> StreamingResponse:
-        return StreamingResponse(_ndjson(engine, request), media_type="application/x-ndjson")
+    def ask(request: AskRequest, http: Request) -> StreamingResponse:
+        return StreamingResponse(_ndjson(engine, request, _reader(http)), media_type="application/x-ndjson")
 
     return api
 
 
-def _ndjson(engine: ChatEngine, request: AskRequest) -> Iterator[str]:
-    for event in engine.stream(request.question, request.history, request.filters.to_filter()):
+def _reader(http: Request) -> Reader:
+    """Who is asking: set on every request by ui.auth.RequireSignIn (there is no default)."""
+    return http.state.reader
+
+
+def _ndjson(engine: ChatEngine, request: AskRequest, reader: Reader) -> Iterator[str]:
+    for event in engine.stream(request.question, request.history, request.filters.to_filter(), reader):
         if isinstance(event, SourcesEvent):
             item = {"type": "sources", "found": event.found, "sources": [p.to_json() for p in event.sources]}
         elif isinstance(event, TokenEvent):

@@ -11,7 +11,7 @@ from typing import Iterator
 
 import gradio as gr
 
-from chatbot import ChatEngine, DoneEvent, Evidence, Passage, SourcesEvent, TokenEvent
+from chatbot import ChatEngine, DoneEvent, Evidence, Passage, Reader, SourcesEvent, TokenEvent
 
 from .i18n import EXAMPLES, LANGUAGES, TEXT, browser_language
 
@@ -24,6 +24,9 @@ CSS = """
 #sources mark { background: #fde68a; color: inherit; }
 #sources .evidence { border-left: 3px solid #f59e0b; margin: 4px 0; padding: 2px 10px; }
 #sources .evidence cite { display: block; font-size: 0.85em; opacity: 0.75; }
+#account .account { text-align: right; font-size: 0.9em; }
+#account button { margin-left: 8px; padding: 2px 10px; border: 1px solid var(--border-color-primary);
+                  border-radius: 6px; background: none; cursor: pointer; }
 """
 
 
@@ -58,12 +61,22 @@ def _highlighted(text: str, evidence: list[Evidence]) -> str:
     return "".join([*parts, html.escape(text[position:])])
 
 
-def build(engine: ChatEngine) -> gr.Blocks:
+def render_account(reader: Reader, lang: str) -> str:
+    """Who is signed in, and the sign-out button (a form: sign-out is a POST)."""
+    words = TEXT[lang]
+    return (f"<form method='post' action='/logout' class='account'>"
+            f"{words['signed_in'].format(user=html.escape(reader.name))} "
+            f"<button type='submit' id='sign-out'>{html.escape(words['sign_out'])}</button></form>")
+
+
+def build(engine: ChatEngine, show_account: bool = False) -> gr.Blocks:
+    """The page; every handler searches as the request's reader (set by ui.auth.RequireSignIn)."""
     with gr.Blocks(title="Private RAG", analytics_enabled=False) as page:
         lang = gr.State("en")
         asked = gr.State([])  # this session's earlier questions, for follow-ups
         with gr.Row():
             title = gr.Markdown()
+            account = gr.HTML(elem_id="account", visible=show_account)
             language = gr.Radio(choices=[(v, k) for k, v in LANGUAGES.items()], value="en", show_label=False,
                                 elem_id="language", scale=0)
         status = gr.Markdown(elem_id="status")
@@ -77,27 +90,29 @@ def build(engine: ChatEngine) -> gr.Blocks:
             examples = [gr.Button(size="sm", elem_classes="example") for _ in range(3)]
         sources = gr.HTML(elem_id="sources")
 
-        def labels(code: str) -> list:
+        def labels(code: str, request: gr.Request) -> list:
             words = TEXT[code]
-            status_text = words["status"].format(model=engine.model_name, documents=engine.document_count())
-            return [code, code, f"## {words['title']}", status_text,
+            reader = request.state.reader
+            status_text = words["status"].format(model=engine.model_name, documents=engine.document_count(reader))
+            return [code, code, f"## {words['title']}", render_account(reader, code), status_text,
                     gr.update(placeholder=words["placeholder"]), gr.update(value=words["send"]),
                     gr.update(value=words["new_chat"]), words["examples"],
                     *[gr.update(value=e) for e in EXAMPLES[code]]]
 
-        label_outputs = [lang, language, title, status, question, send, new_chat, examples_label, *examples]
+        label_outputs = [lang, language, title, account, status, question, send, new_chat, examples_label, *examples]
 
         def on_load(request: gr.Request) -> list:
-            return labels(browser_language(request.headers.get("accept-language")))
+            return labels(browser_language(request.headers.get("accept-language")), request)
 
-        def respond(message: str, history: list, earlier: list[str], code: str) -> Iterator[tuple]:
+        def respond(message: str, history: list, earlier: list[str], code: str,
+                    request: gr.Request) -> Iterator[tuple]:
             message = (message or "").strip()
             if not message:
                 yield history, "", earlier, gr.update()
                 return
             history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
             panel = ""
-            for event in engine.stream(message, earlier):
+            for event in engine.stream(message, earlier, reader=request.state.reader):
                 if isinstance(event, SourcesEvent):
                     panel = render_sources(event.sources, event.found, code)
                 elif isinstance(event, TokenEvent):

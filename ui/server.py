@@ -1,30 +1,47 @@
-"""One process serving the chat page at / and the HTTP API at /api, sharing one engine."""
+"""One process serving the chat page at / and the HTTP API at /api, sharing one engine.
+
+Every route but the sign-in form goes through RequireSignIn (ui/auth.py),
+which puts the signed-in reader on the request for the routes to search as.
+"""
 
 from __future__ import annotations
+
+import logging
+import sys
 
 import gradio as gr
 from fastapi import FastAPI
 
-from chatbot import ChatEngine
+from chatbot import AuditLog, ChatEngine
 from settings import Settings
 
-from . import api, chat
+from . import api, chat, login
+from .auth import Auth, RequireSignIn
 
 
-def create_app(engine: ChatEngine) -> FastAPI:
+def create_app(engine: ChatEngine, auth: Auth) -> FastAPI:
     app = FastAPI(title="Private RAG", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    app.include_router(login.router(auth))
     app.include_router(api.router(engine))
-    return gr.mount_gradio_app(
-        app, chat.build(engine), path="/", theme=chat.THEME, css=chat.CSS, ssr_mode=False,
-        footer_links=[], pwa=False, mcp_server=False, enable_monitoring=False,
+    app = gr.mount_gradio_app(
+        app, chat.build(engine, show_account=auth.required), path="/", theme=chat.THEME, css=chat.CSS,
+        ssr_mode=False, footer_links=[], pwa=False, mcp_server=False, enable_monitoring=False,
     )
+    app.add_middleware(RequireSignIn, auth=auth)
+    return app
 
 
 def serve(settings: Settings) -> None:
     import uvicorn
 
-    engine = ChatEngine(settings)
+    # Sign-in failures and refused headers are logged for the admin (stderr: the journal under systemd).
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    auth = Auth(settings)
+    if auth.required and not auth.users.users():
+        print(f"Sign-in is on and {settings.users_path} lists no user yet: add one with "
+              "python -m chatbot users add NAME --group GROUP", file=sys.stderr, flush=True)
+    engine = ChatEngine(settings, audit=AuditLog.for_settings(settings))
     engine.llm  # load the model before the first user waits for it
     print(f"Serving on http://{settings.host}:{settings.port}  (model {engine.model_name}, "
-          f"{engine.document_count()} documents)", flush=True)
-    uvicorn.run(create_app(engine), host=settings.host, port=settings.port, log_level="warning")
+          f"{engine.document_count()} documents, sign-in {'on' if auth.required else 'off'})", flush=True)
+    uvicorn.run(create_app(engine, auth), host=settings.host, port=settings.port, log_level="warning")

@@ -9,11 +9,12 @@ import sys
 from pathlib import Path
 
 from settings import REPO_ROOT, Settings
+from storage import UsersFile
 
 
-def chatbot_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess:
+def chatbot_cli(settings: Settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
     env = {**os.environ, "RAG_STORE_DIR": str(settings.store_path), "RAG_DATA_DIR": str(settings.data_dir)}
-    return subprocess.run([sys.executable, "-m", "chatbot", *args], cwd=REPO_ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "chatbot", *args], cwd=REPO_ROOT, env=env, input=stdin,
                           capture_output=True, text=True, timeout=600)
 
 
@@ -84,3 +85,27 @@ def test_eval_on_a_pack_of_the_same_layout(tmp_path: Path) -> None:
             "ttft_p50_s", "hit_token_limit"} <= set(full["en"])
     # One sentence per file: the evidence is the gold sentence whatever the model writes.
     assert full["en"]["evidence_contains"] == 1.0
+
+
+def test_users_commands(settings: Settings) -> None:
+    added = chatbot_cli(settings, "users", "add", "hana", "--group", "hr", "--group", "인사팀", "--password-stdin",
+                        stdin="a long password\n")
+    assert added.returncode == 0, added.stderr
+    assert "added hana: groups hr, 인사팀, everyone" in added.stdout
+    admin = chatbot_cli(settings, "users", "add", "root", "--group", "admin", "--password-stdin", stdin="another one\n")
+    assert "sees every document" in admin.stdout
+    listed = json.loads(chatbot_cli(settings, "users", "list", "--json").stdout)
+    assert listed == [{"name": "hana", "groups": ["hr", "인사팀"]}, {"name": "root", "groups": ["admin"]}]
+    assert "a long password" not in settings.users_path.read_text()
+
+    assert chatbot_cli(settings, "users", "passwd", "hana", "--password-stdin", stdin="a new password\n").returncode == 0
+    assert UsersFile(settings.users_path).verify("hana", "a new password")
+    assert chatbot_cli(settings, "users", "remove", "hana").returncode == 0
+    again = chatbot_cli(settings, "users", "remove", "hana")
+    assert again.returncode == 2 and "no user 'hana'" in again.stderr
+    short = chatbot_cli(settings, "users", "add", "ethan", "--password-stdin", stdin="short\n")
+    assert short.returncode == 2 and "at least 8 characters" in short.stderr
+
+    settings.users_path.write_text('{"users": {"root": {"groups": ["admin"], "password": "hunter2"}}}')
+    broken = chatbot_cli(settings, "users", "list")
+    assert broken.returncode == 2 and str(settings.users_path) in broken.stderr and "Traceback" not in broken.stderr

@@ -1,35 +1,23 @@
-"""The HTTP API of the running server: streamed answers with sources, not-found, follow-ups, several users."""
+"""The HTTP API of the running server, as a signed-in user: streamed answers with sources, not-found, follow-ups,
+several users."""
 
 from __future__ import annotations
 
 import json
 import threading
 import time
-import urllib.request
 
-import pytest
-
-
-def post(url: str, body: dict) -> urllib.request.addinfourl:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    return urllib.request.urlopen(request, timeout=300)
+from tests.helpers import Client
 
 
-def ask(server: str, question: str, history: list[str] | None = None) -> list[dict]:
-    with post(f"{server}/api/ask", {"question": question, "history": history or []}) as response:
-        assert response.headers["Content-Type"].startswith("application/x-ndjson")
-        return [json.loads(line) for line in response]
-
-
-def test_health_names_the_model_and_counts_documents(server: str) -> None:
-    health = json.load(urllib.request.urlopen(f"{server}/api/health"))
-    assert health["model"] == "SmolLM2-135M-Instruct.Q4_1"
+def test_health_names_the_model_and_counts_documents(staff: Client) -> None:
+    health = staff.get("/api/health").json()
+    assert health["model"] == "SmolLM2-135M-Instruct.Q4_1" and health["user"] == "staff"
     assert health["documents"] == 9 and health["chunks"] > 9
 
 
-def test_answer_streams_with_sources_from_the_right_document(server: str) -> None:
-    events = ask(server, "How many days of annual leave do employees get?")
+def test_answer_streams_with_sources_from_the_right_document(staff: Client) -> None:
+    events = staff.ask("How many days of annual leave do employees get?")
     assert events[0]["type"] == "sources" and events[0]["found"]
     assert events[0]["sources"][0]["source"] == "hr/hr-policy.md"
     assert sum(e["type"] == "token" for e in events) > 1
@@ -43,9 +31,9 @@ def test_answer_streams_with_sources_from_the_right_document(server: str) -> Non
     assert evidence["sentence"] in done["sources"][evidence["passage"] - 1]["text"]
 
 
-def test_tokens_arrive_before_the_answer_ends(server: str) -> None:
+def test_tokens_arrive_before_the_answer_ends(staff: Client) -> None:
     """Streaming for real: the first token is read while the model is still writing."""
-    with post(f"{server}/api/ask", {"question": "What is the taxi limit for late work?"}) as response:
+    with staff.open("POST", "/api/ask", {"question": "What is the taxi limit for late work?"}) as response:
         lines = iter(response)
         assert json.loads(next(lines))["type"] == "sources"
         first_token = json.loads(next(lines))
@@ -54,67 +42,58 @@ def test_tokens_arrive_before_the_answer_ends(server: str) -> None:
     assert rest[-1]["type"] == "done" and len(rest) > 1
 
 
-def test_not_found_answer_in_the_questions_language(server: str) -> None:
-    english = ask(server, "What is the capital of France?")[-1]
-    korean = ask(server, "2022년 월드컵 우승국은 어디인가요?")[-1]
+def test_not_found_answer_in_the_questions_language(staff: Client) -> None:
+    english = staff.ask("What is the capital of France?")[-1]
+    korean = staff.ask("2022년 월드컵 우승국은 어디인가요?")[-1]
     assert (english["found"], english["sources"], english["usage"]["completion_tokens"]) == (False, [], 0)
     assert english["answer"] == "I could not find this in the documents."
     assert korean["answer"] == "문서에서 해당 내용을 찾을 수 없습니다."
 
 
-def test_follow_up_uses_the_conversation(server: str) -> None:
-    done = ask(server, "and for contractors?", history=["How many days of annual leave do employees get?"])[-1]
+def test_follow_up_uses_the_conversation(staff: Client) -> None:
+    done = staff.ask("and for contractors?", history=["How many days of annual leave do employees get?"])[-1]
     assert done["standalone"] == "How many days of annual leave do employees get? and for contractors?"
     assert any("Contractors do not receive annual leave" in s["text"] for s in done["sources"])
 
 
-def test_search_endpoint(server: str) -> None:
-    with post(f"{server}/api/search", {"query": "비밀번호 길이", "k": 3}) as response:
-        passages = json.load(response)
+def test_search_endpoint(staff: Client) -> None:
+    passages = staff.post("/api/search", {"query": "비밀번호 길이", "k": 3}).json()
     assert passages[0]["source"] == "it/정보보안_수칙.txt"
     assert {"source", "page", "score", "text"} <= set(passages[0])
 
 
-def test_search_and_ask_take_filters(server: str) -> None:
+def test_search_and_ask_take_filters(staff: Client) -> None:
     body = {"query": "비밀번호 길이", "k": 5, "filters": {"folder": "finance", "file_types": ["docx"]}}
-    with post(f"{server}/api/search", body) as response:
-        passages = json.load(response)
+    passages = staff.post("/api/search", body).json()
     assert passages and {p["source"] for p in passages} == {"finance/expense-rules.docx"}
     filters = {"folder": "hr", "file_types": ["md"]}
-    with post(f"{server}/api/ask", {"question": "What is the taxi limit for late work?", "filters": filters}) as r:
-        done = [json.loads(line) for line in r][-1]
+    done = staff.ask("What is the taxi limit for late work?", filters=filters)[-1]
     assert {s["source"] for s in done["sources"]} <= {"hr/hr-policy.md"}
-    with post(f"{server}/api/search", {"query": "leave", "filters": {"since": "2999-01-01"}}) as response:
-        assert json.load(response) == []
+    assert staff.post("/api/search", {"query": "leave", "filters": {"since": "2999-01-01"}}).json() == []
 
 
-def test_a_bad_filter_names_the_field(server: str) -> None:
-    with pytest.raises(urllib.error.HTTPError) as error:
-        post(f"{server}/api/search", {"query": "leave", "filters": {"since": "yesterday"}})
-    assert error.value.code == 422
-    assert "since" in error.value.read().decode()
-    with pytest.raises(urllib.error.HTTPError) as error:
-        post(f"{server}/api/search", {"query": "leave", "filters": {"folders": "hr"}})
-    assert error.value.code == 422 and "folders" in error.value.read().decode()
+def test_a_bad_filter_names_the_field(staff: Client) -> None:
+    reply = staff.post("/api/search", {"query": "leave", "filters": {"since": "yesterday"}})
+    assert reply.status == 422 and "since" in reply.text
+    reply = staff.post("/api/search", {"query": "leave", "filters": {"folders": "hr"}})
+    assert reply.status == 422 and "folders" in reply.text
 
 
-def test_bad_request_names_the_field(server: str) -> None:
-    with pytest.raises(urllib.error.HTTPError) as error:
-        post(f"{server}/api/ask", {"question": ""})
-    assert error.value.code == 422
-    assert "question" in error.value.read().decode()
+def test_bad_request_names_the_field(staff: Client) -> None:
+    reply = staff.post("/api/ask", {"question": ""})
+    assert reply.status == 422 and "question" in reply.text
 
 
-def test_several_users_at_once_and_a_slow_reader_blocks_no_one(server: str) -> None:
+def test_several_users_at_once_and_a_slow_reader_blocks_no_one(staff: Client) -> None:
     questions = ["How long is the probation period?", "What is the taxi limit for late work?",
                  "수습 기간은 얼마나 되나요?"]
     results: dict[str, dict] = {}
 
     def user(question: str) -> None:
-        results[question] = ask(server, question)[-1]
+        results[question] = staff.ask(question)[-1]
 
     # A client that reads its first line and then stalls, holding its stream open.
-    slow = post(f"{server}/api/ask", {"question": "How many days of annual leave do employees get?"})
+    slow = staff.open("POST", "/api/ask", {"question": "How many days of annual leave do employees get?"})
     slow.readline()
     threads = [threading.Thread(target=user, args=(q,)) for q in questions]
     for thread in threads:

@@ -1,6 +1,6 @@
-"""The chat page in headless Chromium with every non-loopback request blocked: it renders, speaks
-Korean to a Korean browser, answers a Korean question with its evidence highlighted in its sources, and shows a
-passage on click."""
+"""The chat page in headless Chromium with every non-loopback request blocked (and recorded: none may
+happen): the sign-in form comes first, then the page speaks Korean to a Korean browser, answers a Korean
+question with its evidence highlighted in its sources, shows a passage on click, and signs out."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 import pytest
 
 from settings import REPO_ROOT
+from tests.helpers import password
 
 CHROMIUM = shutil.which("chromium")
 OUTPUT = REPO_ROOT / "test-output" / "browser"
@@ -45,6 +46,11 @@ def page(server: str):
         page = context.new_page()
         page.route("**/*", loopback_only)
         page.goto(server, wait_until="load")
+        assert urlparse(page.url).path == "/login"  # the page itself needs a signed-in user
+        assert page.inner_text("button").strip() == "로그인"
+        page.fill("#user", "staff")
+        page.fill("#password", password("staff"))
+        page.click("button[type=submit]")
         page.wait_for_selector("#question textarea")
         # The words are set when the page has loaded and told the server its language.
         page.wait_for_function("() => document.querySelector('#status').innerText.trim().length > 0")
@@ -83,6 +89,14 @@ def test_korean_question_gets_an_answer_with_sources(page) -> None:
 
     OUTPUT.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(OUTPUT / "korean-answer.png"), full_page=True)
+
+
+def test_signed_in_user_is_named_and_can_sign_out(page, server: str) -> None:
+    assert "staff" in page.inner_text("#account")
+    page.click("#sign-out")
+    page.wait_for_url("**/login")
+    page.goto(server, wait_until="load")  # the old cookie is gone, and its session ended with it
+    assert urlparse(page.url).path == "/login"
 
 
 def test_language_is_switchable_and_new_chat_clears(page) -> None:

@@ -1,0 +1,96 @@
+"""``python -m chatbot users|audit``: the admin's commands for accounts and the audit log.
+
+    users add NAME --group G [--group G2] [--password-stdin]
+    users list [--json]
+    users remove NAME
+    users passwd NAME [--password-stdin]
+    audit [--user NAME] [--since YYYY-MM-DD] [--json]
+
+Without --password-stdin the password is asked for on the terminal, twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from datetime import date
+
+from settings import Settings
+from storage import AuditLog, UsersError, UsersFile
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    users = commands.add_parser("users", help="add, list, remove users and set their passwords")
+    actions = users.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="a new user in one or more groups")
+    add.add_argument("name")
+    add.add_argument("--group", dest="groups", action="append", default=[], metavar="G",
+                     help="a group the user is in; repeatable (everyone is in 'everyone')")
+    listing = actions.add_parser("list", help="every user and their groups")
+    listing.add_argument("--json", action="store_true")
+    remove = actions.add_parser("remove", help="delete a user (their sessions end)")
+    remove.add_argument("name")
+    passwd = actions.add_parser("passwd", help="set a user's password")
+    passwd.add_argument("name")
+    for command in (add, passwd):
+        command.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+
+    audit = commands.add_parser("audit", help="the questions asked: who, when, what was cited")
+    audit.add_argument("--user", help="only this user's questions")
+    audit.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD", help="from this day on")
+    audit.add_argument("--json", action="store_true", help="one JSON object per line")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Exit code 0, or 2 with the reason on stderr."""
+    try:
+        if args.command == "audit":
+            _audit(args, settings)
+        else:
+            _users(args, UsersFile(settings.users_path), settings.admin_group)
+    except UsersError as error:
+        print(f"users: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _users(args: argparse.Namespace, users: UsersFile, admin_group: str) -> None:
+    if args.action == "add":
+        user = users.add(args.name, args.groups, _password(args.password_stdin))
+        role = " (admin: sees every document)" if admin_group in user.groups else ""
+        print(f"added {user.name}: groups {', '.join(user.groups) or '(none)'}, everyone{role}")
+    elif args.action == "passwd":
+        users.set_password(args.name, _password(args.password_stdin))
+        print(f"password of {args.name} changed")
+    elif args.action == "remove":
+        users.remove(args.name)
+        print(f"removed {args.name}")
+    elif args.json:
+        print(json.dumps([{"name": u.name, "groups": list(u.groups)} for u in users.users().values()],
+                         ensure_ascii=False))
+    else:
+        for user in users.users().values():
+            print(f"{user.name}\t{', '.join(user.groups)}")
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != password:
+        raise UsersError("the two passwords differ")
+    return password
+
+
+def _audit(args: argparse.Namespace, settings: Settings) -> None:
+    log = AuditLog.for_settings(settings)
+    for entry in log.read(args.user, args.since):
+        if args.json:
+            print(json.dumps(entry, ensure_ascii=False))
+        else:
+            question = entry.get("question", entry.get("question_hmac", ""))
+            cited = ", ".join(s["source"] for s in entry.get("sources", []))
+            print(f"{entry['time']}  {entry['user']}  {'found' if entry['found'] else 'not found'}  "
+                  f"{question}  [{cited}]")

@@ -1,0 +1,169 @@
+"""The users file (DATA_DIR/users.json): each user's name, groups and argon2 password hash.
+
+Admins edit it through ``python -m chatbot users``; a hand edit that breaks
+it is reported with the file, the line and the reason. Writes go to a
+temporary file that replaces the old one, under a lock, readable by the
+owner only.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import re
+import tempfile
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from .access import EVERYONE, Reader, valid_group
+
+log = logging.getLogger(__name__)
+
+_USER_NAME = re.compile(r"^[\w.@-]{1,64}$")
+_HASHER = PasswordHasher()  # argon2id with the library's recommended parameters
+# Verified against when the user does not exist, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = _HASHER.hash("not a password")
+
+
+class UsersError(ValueError):
+    """The users file or a request to change it is wrong; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    groups: tuple[str, ...]
+    password_hash: str
+
+    def reader(self, admin_group: str) -> Reader:
+        return Reader(self.name, frozenset(self.groups) | {EVERYONE}, sees_all=admin_group in self.groups)
+
+
+class UsersFile:
+    """The users, re-read when the file changes; a broken file keeps the last good copy in use (and logs why)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._loaded: tuple[float, dict[str, User]] | None = None
+
+    # reading
+    def users(self) -> dict[str, User]:
+        """Every user; raises UsersError when the file is broken and no good copy was read before."""
+        with self._lock:
+            try:
+                mtime = self.path.stat().st_mtime_ns
+            except FileNotFoundError:
+                return {}
+            if self._loaded is None or self._loaded[0] != mtime:
+                try:
+                    self._loaded = (mtime, _parse(self.path))
+                except UsersError as error:
+                    if self._loaded is None:
+                        raise
+                    log.error("%s; still using the users as last read", error)
+            return self._loaded[1]
+
+    def get(self, name: str) -> User | None:
+        return self.users().get(name)
+
+    def verify(self, name: str, password: str) -> User | None:
+        """The user when the password is theirs; as slow for an unknown name as for a wrong password."""
+        user = self.get(name)
+        try:
+            _HASHER.verify(user.password_hash if user else _DUMMY_HASH, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        return user
+
+    # changing (the CLI)
+    def add(self, name: str, groups: list[str], password: str) -> User:
+        with self._editing() as users:
+            if name in users:
+                raise UsersError(f"user {name!r} already exists (users passwd changes the password)")
+            users[name] = User(_checked_name(name), _checked_groups(groups), _hash(password))
+            return users[name]
+
+    def remove(self, name: str) -> None:
+        with self._editing() as users:
+            if users.pop(name, None) is None:
+                raise UsersError(f"no user {name!r} in {self.path}")
+
+    def set_password(self, name: str, password: str) -> None:
+        with self._editing() as users:
+            if name not in users:
+                raise UsersError(f"no user {name!r} in {self.path}")
+            users[name] = User(name, users[name].groups, _hash(password))
+
+    @contextmanager
+    def _editing(self) -> Iterator[dict[str, User]]:
+        """The users to change, written back when the block ends without an error; one editor at a time."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(self.path.name + ".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            users = _parse(self.path) if self.path.exists() else {}
+            yield users
+            _write(self.path, users)
+
+
+def _parse(path: Path) -> dict[str, User]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise UsersError(f"cannot read the users file {path}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsersError(f"the users file {path} is not UTF-8 text") from None
+    except json.JSONDecodeError as error:
+        raise UsersError(f"the users file {path} is not valid JSON: line {error.lineno}: {error.msg}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("users"), dict):
+        raise UsersError(f'the users file {path} must be an object with a "users" object')
+    users = {}
+    for name, entry in data["users"].items():
+        where = f"the users file {path}, user {name!r}"
+        if not isinstance(entry, dict) or not isinstance(entry.get("password"), str) \
+                or not isinstance(entry.get("groups"), list):
+            raise UsersError(f'{where}: needs "groups" (a list) and "password" (a hash)')
+        if not entry["password"].startswith("$argon2"):
+            raise UsersError(f"{where}: the password is not an argon2 hash (set it with: users passwd {name})")
+        try:
+            users[name] = User(_checked_name(name), _checked_groups(entry["groups"]), entry["password"])
+        except UsersError as error:
+            raise UsersError(f"{where}: {error}") from None
+    return users
+
+
+def _write(path: Path, users: dict[str, User]) -> None:
+    data = {"users": {u.name: {"groups": list(u.groups), "password": u.password_hash} for u in users.values()}}
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".users-")  # created 0600
+    with os.fdopen(handle, "w", encoding="utf-8") as output:
+        json.dump(data, output, ensure_ascii=False, indent=2)
+        output.flush()
+        os.fsync(output.fileno())
+    os.replace(temporary, path)
+
+
+def _hash(password: str) -> str:
+    if len(password) < 8:
+        raise UsersError("the password must be at least 8 characters")
+    return _HASHER.hash(password)
+
+
+def _checked_name(name: str) -> str:
+    if not _USER_NAME.match(name):
+        raise UsersError(f"invalid user name {name!r}: letters, digits and _ . @ - only, at most 64")
+    return name
+
+
+def _checked_groups(groups: list) -> tuple[str, ...]:
+    bad = [g for g in groups if not isinstance(g, str) or not valid_group(g)]
+    if bad:
+        raise UsersError(f"invalid group name {bad[0]!r}: letters, digits and _ . - only, at most 64")
+    return tuple(dict.fromkeys(groups))
