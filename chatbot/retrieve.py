@@ -19,7 +19,7 @@ from llama_index.core import VectorStoreIndex
 from llama_index.core.retrievers import VectorIndexRetriever
 from llama_index.core.schema import QueryBundle
 
-from storage import UNRESTRICTED, Analyzer, Embedder, LexicalIndex, Reader, SearchFilter, Store, chroma_where
+from storage import UNRESTRICTED, Analyzer, Embedder, LexicalIndex, Reader, SearchFilter, Store
 
 from .fusion import READS_LANGUAGE, FusionMode, Ranking, Weights, fuse
 from .language import Language
@@ -114,7 +114,7 @@ class Retriever:
         query_vector = np.asarray(self._embedder.get_query_embedding(query))
         terms = self._analyzer.terms(query)
         fused = fuse([
-            (dense_weight, self._dense(query, query_vector, depth, sources, reader) if dense_weight else []),
+            (dense_weight, self._dense(query, query_vector, depth, sources, chunk_ids, reader) if dense_weight else []),
             (terms_weight, self._lexical.search(terms, depth, chunk_ids, reader=reader) if terms_weight else []),
             (bigrams_weight, self._lexical.search(Analyzer.bigrams(query), depth, chunk_ids, "bigrams", reader)
              if bigrams_weight else []),
@@ -192,15 +192,22 @@ class Retriever:
         return [r.path for r in records], {i for r in records for i in r.chunk_ids}
 
     def _dense(self, query: str, vector: np.ndarray, depth: int, sources: list[str] | None,
-               reader: Reader) -> Ranking:
-        if sources is not None and not sources:
-            return []
-        # A Chroma `where` of our own: llama-index's MetadataFilters cannot be combined with one,
-        # and the reader's condition (storage/access.py) is one.
-        conditions = [c for c in ({"source": {"$in": sources}} if sources else None, chroma_where(reader)) if c]
-        where = {"$and": conditions} if len(conditions) > 1 else (conditions[0] if conditions else None)
-        retriever = VectorIndexRetriever(self._index, similarity_top_k=depth,
-                                         vector_store_kwargs={"where": where} if where else {})
+               chunk_ids: set[str] | None, reader: Reader) -> Ranking:
+        """The vector ranking among the chunks the reader may read in the files the filter allows.
+
+        A reader's chunks are handed to Chroma as ids (from the keyword index, which records each
+        chunk's groups): a `where` on the groups' flags costs 12 times as much at 100k chunks
+        (docs/BENCHMARKS.md)."""
+        if reader.sees_all:
+            if sources is not None and not sources:
+                return []
+            scope = {"where": {"source": {"$in": sources}}} if sources else {}
+        else:
+            allowed = self._lexical.readable_ids(reader)
+            scope = {"ids": [i for i in allowed if i in chunk_ids] if chunk_ids is not None else allowed}
+            if not scope["ids"]:
+                return []
+        retriever = VectorIndexRetriever(self._index, similarity_top_k=depth, vector_store_kwargs=scope)
         hits = retriever.retrieve(QueryBundle(query_str=query, embedding=vector.tolist()))
         return [(hit.node.node_id, float(hit.score or 0.0)) for hit in hits]
 

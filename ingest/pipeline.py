@@ -111,6 +111,7 @@ def run(
         report.repaired = repaired.__dict__ if repaired and (repaired.orphans_deleted or repaired.rows_dropped) else None
         known = store.files()
         todo: list[tuple[FoundFile, str, tuple[str, ...]]] = []
+        readers_changed: list[tuple[FileRecord, tuple[str, ...]]] = []
         for file in found.files:
             try:
                 groups = rules.groups_for(file.rel)
@@ -125,11 +126,13 @@ def run(
             if record and record.content_hash == digest and record.chunker == signature:
                 report.unchanged += 1
                 if record.groups != groups:
-                    store.set_groups(record, groups)
-                    report.permissions_updated += 1
+                    readers_changed.append((record, groups))
             else:
                 todo.append((file, digest, groups))
         report.warnings = rules.warnings
+        if readers_changed:  # before the embedding work: an .access change holds within seconds
+            store.change_groups(readers_changed)
+            report.permissions_updated = len(readers_changed)
 
         bar = tqdm(total=len(todo), unit="file", disable=not progress or not todo, desc="ingest")
         for group in _groups(todo, known, models, report, bar):
@@ -145,8 +148,7 @@ def run(
         ]
         store.remove_files(gone)
         report.removed = len(gone)
-        if (report.added or report.updated or report.removed or report.permissions_updated or repaired
-                or not store.lexical_index_current()):
+        if report.added or report.updated or report.removed or repaired or not store.lexical_index_current():
             store.rebuild_lexical_index()
         report.chunks_total = store.count()
         report.failed.sort(key=lambda f: f.path)

@@ -5,7 +5,7 @@
 
 import settings as _settings  # noqa: F401  (offline mode before any model library loads)
 
-from .access import UNRESTRICTED, Reader, acl_metadata, chroma_where, valid_group
+from .access import UNRESTRICTED, Reader, acl_metadata, valid_group
 from .audit import AuditEntry, AuditLog
 from .embedding import Embedder, model_fingerprint
 from .filters import SearchFilter
@@ -33,7 +33,6 @@ __all__ = [
     "UsersError",
     "UsersFile",
     "acl_metadata",
-    "chroma_where",
     "valid_group",
     "HANGUL_RUN",
     "Analyzer",

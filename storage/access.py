@@ -1,18 +1,18 @@
 """Who may read what: a reader's groups, and the groups written onto every chunk.
 
 Each chunk carries one metadata flag per group that may read it
-(``acl:hr: True``), so both rankers limit a search to what the reader may
-see before anything is ranked: the dense side as a Chroma ``where``
-condition, the lexical side as a mask built from the same flags
-(storage/lexical.py). Flags, not a list: Chroma's ``where`` and
-llama-index's flat metadata both take scalar values only.
+(``acl:hr: True``; flags, not a list: llama-index's flat metadata takes
+scalar values only). The keyword index records them when it is built
+(storage/lexical.py), and both rankers limit a search to what the reader may
+read before anything is ranked: the keyword side with a mask, the dense side
+by handing Chroma those chunks' ids.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from settings import EVERYONE, GROUP_NAME
+from settings import GROUP_NAME
 
 _PREFIX = "acl:"
 
@@ -51,12 +51,3 @@ def with_groups(metadata: dict, groups: tuple[str, ...]) -> dict:
     group taken away is set to False, which no ``where`` matches)."""
     cleared = {key: False for key in metadata if key.startswith(_PREFIX)}
     return {**metadata, **cleared, **acl_metadata(groups)}
-
-
-def chroma_where(reader: Reader) -> dict | None:
-    """The Chroma ``where`` condition for the chunks the reader may see; None for all.
-    A reader in no group sees nothing: callers return no hits before asking Chroma."""
-    if reader.sees_all:
-        return None
-    conditions = [{f"{_PREFIX}{group}": True} for group in sorted(reader.groups)]
-    return conditions[0] if len(conditions) == 1 else {"$or": conditions}

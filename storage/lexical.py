@@ -149,6 +149,7 @@ class LexicalIndex:
         self._ids = ids
         self._fields = fields
         self._readers = readers  # group -> positions of the chunks it may read
+        self._masks: dict[frozenset[str], np.ndarray] = {}  # per set of groups: 1 where one may read
 
     @classmethod
     def build(cls, collection, folder: Path) -> "LexicalIndex":
@@ -167,18 +168,24 @@ class LexicalIndex:
 
     @classmethod
     def is_current(cls, folder: Path) -> bool:
-        """Present and in this code's format."""
+        """Present, in this code's format, and not left withholding chunks by a cut-off run."""
+        saved = cls._saved(folder)
+        return saved is not None and saved.get("complete", True)
+
+    @classmethod
+    def _saved(cls, folder: Path) -> dict | None:
         try:
-            return json.loads((folder / "index.json").read_text())["format"] == cls.FORMAT
-        except (OSError, ValueError, KeyError):
-            return False
+            saved = json.loads((folder / "index.json").read_text())
+        except (OSError, ValueError):
+            return None
+        return saved if saved.get("format") == cls.FORMAT else None
 
     @classmethod
     def load(cls, folder: Path) -> "LexicalIndex":
         """The saved index; an empty one when there is none in this format yet (ingest builds it)."""
-        if not cls.is_current(folder):
+        saved = cls._saved(folder)
+        if saved is None:
             return cls(folder, [], {field: _Bm25(None) for field in cls.FIELDS}, {})
-        saved = json.loads((folder / "index.json").read_text())
         fields = {
             field: _Bm25(bm25s.BM25.load(str(folder / field), show_progress=False) if (folder / field).exists()
                          else None)
@@ -196,21 +203,35 @@ class LexicalIndex:
         if allowed is not None:
             chosen = np.zeros(len(self._ids), dtype=np.float32)
             chosen[[self._positions[i] for i in allowed if i in self._positions]] = 1.0
-            mask = chosen if mask is None else mask * chosen
+            mask = chosen if mask is None else mask * chosen  # a new array: the cached mask stays as it is
         return [(self._ids[i], score) for i, score in self._fields[field].top(terms, min(k, len(self._ids)), mask)]
+
+    def readable_ids(self, reader: Reader) -> list[str]:
+        """The chunks one of the reader's groups may read: the dense side's candidates."""
+        return [self._ids[i] for i in np.flatnonzero(self._readable(reader))]
+
+    def withholding(self, chunk_ids: set[str]) -> None:
+        """Save this index with these chunks readable by no group (admins still see them), marked
+        incomplete until the next build: the first step of changing who may read them."""
+        positions = {self._positions[i] for i in chunk_ids if i in self._positions}
+        self._readers = {group: [p for p in kept if p not in positions] for group, kept in self._readers.items()}
+        self._masks.clear()
+        self._save(complete=False)
 
     def _readable(self, reader: Reader) -> np.ndarray:
         """1 where one of the reader's groups may read the chunk, else 0."""
-        mask = np.zeros(len(self._ids), dtype=np.float32)
-        for group in reader.groups:
-            mask[self._readers.get(group, [])] = 1.0
-        return mask
+        if reader.groups not in self._masks:
+            mask = np.zeros(len(self._ids), dtype=np.float32)
+            for group in reader.groups:
+                mask[self._readers.get(group, [])] = 1.0
+            self._masks[reader.groups] = mask
+        return self._masks[reader.groups]
 
     @cached_property
     def _positions(self) -> dict[str, int]:
         return {chunk_id: position for position, chunk_id in enumerate(self._ids)}
 
-    def _save(self) -> None:
+    def _save(self, complete: bool = True) -> None:
         """Written beside the old index, then swapped in: a reader never sees half an index."""
         staging = self.folder.with_name(self.folder.name + ".new")
         shutil.rmtree(staging, ignore_errors=True)
@@ -219,7 +240,8 @@ class LexicalIndex:
             if model.bm25 is not None:
                 model.bm25.save(str(staging / field), show_progress=False)
         (staging / "index.json").write_text(
-            json.dumps({"format": self.FORMAT, "ids": self._ids, "readers": self._readers}, ensure_ascii=False)
+            json.dumps({"format": self.FORMAT, "complete": complete, "ids": self._ids, "readers": self._readers},
+                       ensure_ascii=False)
         )
         old = self.folder.with_name(self.folder.name + ".old")
         shutil.rmtree(old, ignore_errors=True)

@@ -92,11 +92,17 @@ class Store:
             stale = sorted(set(previous.chunk_ids) - set(record.chunk_ids))
             chroma.delete_ids(self.collection, stale)
 
-    def set_groups(self, record: FileRecord, groups: tuple[str, ...]) -> None:
-        """Who may read an unchanged file: its chunks' groups first, then its row (a cut-off run
-        leaves the row's old groups, so the next run writes them again)."""
-        chroma.set_groups(self.collection, list(record.chunk_ids), groups)
-        self.manifest.put_file(replace(record, groups=groups))
+    def change_groups(self, changes: list[tuple[FileRecord, tuple[str, ...]]]) -> None:
+        """New readers for unchanged files, never wider for a moment: the keyword index (which both
+        rankers take the readers from) first withholds their chunks from every group, then each file's
+        chunks and row change, then the index is rebuilt with the new groups. A run cut off in between
+        leaves the chunks withheld and the index incomplete (the next run rebuilds it), or a row with its
+        old groups (the next run writes them again)."""
+        self.load_lexical_index().withholding({i for record, _ in changes for i in record.chunk_ids})
+        for record, groups in changes:
+            chroma.set_groups(self.collection, list(record.chunk_ids), groups)
+            self.manifest.put_file(replace(record, groups=groups))
+        self.rebuild_lexical_index()
 
     def remove_files(self, paths: list[str]) -> None:
         ids = [i for p in paths if (r := self.manifest.file(p)) for i in r.chunk_ids]

@@ -23,7 +23,9 @@ from typing import Iterator
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from .access import EVERYONE, Reader, valid_group
+from settings import EVERYONE
+
+from .access import Reader, valid_group
 
 log = logging.getLogger(__name__)
 
