@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.cookiejar
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -15,6 +16,8 @@ import urllib.request
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
+from typing import Callable
+from urllib.parse import urlparse
 
 from settings import REPO_ROOT, Settings
 from storage import Store, UsersFile
@@ -61,6 +64,29 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float, log: Path
                 tail = log.read_text()[-3000:] if log else ""
                 raise AssertionError(f"server at {url} did not start\n{tail}")
             time.sleep(0.3)
+
+
+CHROMIUM = shutil.which("chromium")  # Debian's, which .ci/run installs; no browser download
+# Chromium's own background traffic (updates, sync) is switched off; what remains is the page's.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-default-apps"]
+
+
+
+def is_loopback(url: str) -> bool:
+    return url.startswith(("data:", "blob:")) or urlparse(url).hostname in ("127.0.0.1", "localhost")
+
+
+def loopback_only(requested: list[str]) -> Callable:
+    """A Playwright route handler that records every URL the page requests and blocks all but loopback."""
+    def handle(route) -> None:
+        requested.append(route.request.url)
+        if is_loopback(route.request.url):
+            route.continue_()
+        else:
+            route.abort()
+
+    return handle
 
 
 @dataclass

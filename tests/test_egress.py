@@ -14,15 +14,22 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
 from settings import REPO_ROOT, Settings
-from tests.helpers import Client, add_users, password, start_server
+from tests.helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Client,
+    add_users,
+    is_loopback,
+    loopback_only,
+    password,
+    start_server,
+)
 
 STRACE = shutil.which("strace")
-CHROMIUM = shutil.which("chromium")
 
 pytestmark = pytest.mark.skipif(
     STRACE is None, reason="NOT RUN: strace is not installed (apt-get install strace; .ci/run installs it)",
@@ -110,8 +117,7 @@ def test_ingest_server_browser_and_cli_reach_nothing_outside(corpus: Settings, t
     if page_requests is None:
         print("NOT RUN (browser part): Debian's chromium is not installed")
     else:
-        outside = [url for url in page_requests
-                   if not url.startswith(("data:", "blob:")) and urlparse(url).hostname not in ("127.0.0.1", "localhost")]
+        outside = [url for url in page_requests if not is_loopback(url)]
         assert page_requests and outside == [], f"the page tried to reach outside this machine: {outside}"
 
 
@@ -127,22 +133,11 @@ def browse(base: str) -> list[str]:
     """Sign in, ask in Korean, wait for the answer; every URL the page requested (outside ones blocked)."""
     from playwright.sync_api import sync_playwright
 
-    from tests.ui.test_browser import CHROMIUM_ARGS
-
     requested: list[str] = []
-
-    def record(route) -> None:
-        requested.append(route.request.url)
-        url = urlparse(route.request.url)
-        if route.request.url.startswith(("data:", "blob:")) or url.hostname in ("127.0.0.1", "localhost"):
-            route.continue_()
-        else:
-            route.abort()
-
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_context(locale="ko-KR").new_page()
-        page.route("**/*", record)
+        page.route("**/*", loopback_only(requested))
         page.goto(base, wait_until="load")
         page.fill("#user", "egress")
         page.fill("#password", password("egress"))

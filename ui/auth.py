@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote
 
 from starlette.requests import HTTPConnection
@@ -28,6 +28,7 @@ from settings import EVERYONE, Settings
 log = logging.getLogger(__name__)
 
 COOKIE = "rag_session"
+LOCAL = replace(UNRESTRICTED, name="local")  # who asks when sign-in is off: the server is on loopback
 PUBLIC_PATHS = frozenset({"/login"})  # the sign-in form inlines its style: it needs no other route
 
 
@@ -92,7 +93,7 @@ class Auth:
         """Who sent this request; None when no one is signed in. Without sign-in required, the local user
         (the server listens on loopback only), who reads everything."""
         if not self.required:
-            return UNRESTRICTED
+            return LOCAL
         proxy_user = self._proxy_user(connection)
         name = proxy_user or self.sessions.user(connection.cookies.get(COOKIE, ""))
         if name is None:

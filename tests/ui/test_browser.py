@@ -5,15 +5,13 @@ question with its evidence highlighted in its sources, shows a passage on click,
 from __future__ import annotations
 
 import re
-import shutil
 from urllib.parse import urlparse
 
 import pytest
 
 from settings import REPO_ROOT
-from tests.helpers import password
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, is_loopback, loopback_only, password
 
-CHROMIUM = shutil.which("chromium")
 OUTPUT = REPO_ROOT / "test-output" / "browser"
 
 pytestmark = pytest.mark.skipif(
@@ -21,30 +19,17 @@ pytestmark = pytest.mark.skipif(
     reason="NOT RUN: Debian's chromium is not installed (apt-get install chromium; .ci/run installs it)",
 )
 
-# Chromium's own background traffic (updates, sync) is switched off; what remains is the page's.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-default-apps"]
-
 
 @pytest.fixture
 def page(server: str):
     from playwright.sync_api import sync_playwright
 
-    outside: list[str] = []
-
-    def loopback_only(route) -> None:
-        url = route.request.url
-        if url.startswith(("data:", "blob:")) or urlparse(url).hostname in ("127.0.0.1", "localhost"):
-            route.continue_()
-        else:
-            outside.append(url)
-            route.abort()
-
+    requested: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(locale="ko-KR", viewport={"width": 1200, "height": 1000})
         page = context.new_page()
-        page.route("**/*", loopback_only)
+        page.route("**/*", loopback_only(requested))
         page.goto(server, wait_until="load")
         assert urlparse(page.url).path == "/login"  # the page itself needs a signed-in user
         assert page.inner_text("button").strip() == "로그인"
@@ -56,7 +41,8 @@ def page(server: str):
         page.wait_for_function("() => document.querySelector('#status').innerText.trim().length > 0")
         yield page
         browser.close()
-    assert outside == [], f"the page tried to reach outside this machine: {outside}"
+    outside = [url for url in requested if not is_loopback(url)]
+    assert requested and outside == [], f"the page tried to reach outside this machine: {outside}"
 
 
 def test_korean_question_gets_an_answer_with_sources(page) -> None:
