@@ -35,7 +35,7 @@ GROUP_NAME = re.compile(r"^[\w.-]{1,64}$")  # letters of any script (인사팀),
 
 # Nothing leaves the machine: no model hub, no analytics. Forced, not defaulted:
 # an inherited HF_HUB_OFFLINE=0 must not re-enable downloads.
-_OFFLINE_ENV = {
+OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
     "HF_DATASETS_OFFLINE": "1",
@@ -47,7 +47,7 @@ _OFFLINE_ENV = {
     "OTEL_SDK_DISABLED": "true",
     "TOKENIZERS_PARALLELISM": "false",
 }
-os.environ.update(_OFFLINE_ENV)
+os.environ.update(OFFLINE_ENV)
 
 
 def _package_dir(name: str) -> Path | None:

@@ -11,6 +11,7 @@ its subfolders), --type pdf (repeatable), --since 2026-01-01 and --until
 2026-06-30 (modified). Every ask goes into the audit log.
     eval DIR [--json] [--retrieval-only] [--limit N] [--store PATH]
     users add|list|remove|passwd ..., audit ...   (chatbot/admin_cli.py)
+    doctor [--json]   is this installation ready? each problem with its fix; exit 0 only when all pass
 
 With --json, stdout carries only the JSON; logs and progress go to stderr.
 """
@@ -31,6 +32,7 @@ from settings import Settings, get_settings
 from storage import UNRESTRICTED, AuditLog, Reader, SearchFilter, UsersError, UsersFile
 
 from . import admin_cli
+from .doctor import run_checks
 from .engine import ChatEngine, DoneEvent, TokenEvent
 from .eval import run_eval
 
@@ -54,12 +56,20 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--retrieval-only", action="store_true")
     evaluate.add_argument("--limit", type=int, help="questions per language")
     evaluate.add_argument("--store", type=Path, help="store for the pack's corpus (default: DATA_DIR/eval/NAME)")
+    doctor = commands.add_parser("doctor", help="check the installation: models, store, folders, port, offline mode")
+    doctor.add_argument("--json", action="store_true")
     admin_cli.add_commands(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     settings = get_settings()
     if args.command in ("users", "audit"):
         return admin_cli.run(args, settings)
+    if args.command == "doctor":
+        with contextlib.redirect_stdout(sys.stderr):  # what the libraries print while loading models
+            checks = run_checks(settings)
+        print(json.dumps([c.to_json() for c in checks], ensure_ascii=False) if args.json
+              else "\n".join(c.line() for c in checks))
+        return 0 if all(c.ok for c in checks) else 1
     if args.command in ("search", "ask"):
         try:
             reader = _reader(settings, args.user)

@@ -80,6 +80,15 @@ class Store:
     def count(self) -> int:
         return self.collection.count()
 
+    def embed_fingerprint(self) -> str | None:
+        """The embedding model the stored vectors were made with (storage.model_fingerprint)."""
+        return self.manifest.get("embed_model") or None
+
+    def vector_dimension(self) -> int | None:
+        """The size of the stored vectors; None when the store is empty."""
+        found = self.collection.get(limit=1, include=["embeddings"])["embeddings"]
+        return len(found[0]) if found is not None and len(found) else None
+
     def existing_embeddings(self, chunk_hashes: list[str]) -> dict[str, list[float]]:
         return chroma.embeddings_by_chunk_hash(self.collection, chunk_hashes)
 
