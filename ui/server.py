@@ -7,6 +7,7 @@ which puts the signed-in reader on the request for the routes to search as.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 
 import gradio as gr
@@ -17,6 +18,9 @@ from settings import Settings
 
 from . import api, chat, login
 from .auth import Auth, RequireSignIn
+
+
+SHUTDOWN_SECONDS = 60  # the longest answer takes a few seconds on the packaged model; a large one, longer
 
 
 def create_app(engine: ChatEngine, auth: Auth) -> FastAPI:
@@ -44,4 +48,9 @@ def serve(settings: Settings) -> None:
     engine.llm  # load the model before the first user waits for it
     print(f"Serving on http://{settings.host}:{settings.port}  (model {engine.model_name}, "
           f"{engine.document_count()} documents, sign-in {'on' if auth.required else 'off'})", flush=True)
-    uvicorn.run(create_app(engine, auth), host=settings.host, port=settings.port, log_level="warning")
+    # SIGTERM (systemd stop): uvicorn stops taking connections and lets the answers in flight finish,
+    # for at most SHUTDOWN_SECONDS; then it hands the signal back to the handler it found, and a stop
+    # is not a crash: exit 0.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    uvicorn.run(create_app(engine, auth), host=settings.host, port=settings.port, log_level="warning",
+                timeout_graceful_shutdown=SHUTDOWN_SECONDS)
