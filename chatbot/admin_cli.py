@@ -1,10 +1,12 @@
-"""``python -m chatbot users|audit``: the admin's commands for accounts and the audit log.
+"""``python -m chatbot users|audit|backup|restore``: the admin's commands for accounts, the audit log, backups.
 
     users add NAME --group G [--group G2] [--password-stdin]
     users list [--json]
     users remove NAME
     users passwd NAME [--password-stdin]
     audit [--user NAME] [--since YYYY-MM-DD] [--json]
+    backup DIR       store, users file and audit log into a new folder (the server may keep running)
+    restore DIR      put a backup back (stop the server first)
 
 Without --password-stdin the password is asked for on the terminal, twice.
 """
@@ -16,9 +18,10 @@ import getpass
 import json
 import sys
 from datetime import date
+from pathlib import Path
 
 from settings import Settings
-from storage import AuditLog, UsersError, UsersFile
+from storage import AuditLog, StoreError, UsersError, UsersFile, backup, restore
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -41,6 +44,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     audit.add_argument("--user", help="only this user's questions")
     audit.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD", help="from this day on")
     audit.add_argument("--json", action="store_true", help="one JSON object per line")
+    for name, text in (("backup", "copy the store, users file and audit log into a new folder"),
+                       ("restore", "put a backup back in place (stop the server first)")):
+        commands.add_parser(name, help=text).add_argument("folder", type=Path)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -48,10 +54,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.command == "audit":
             _audit(args, settings)
+        elif args.command in ("backup", "restore"):
+            done = (backup if args.command == "backup" else restore)(settings, args.folder)
+            print(f"{args.command}: {', '.join(k for k in done if k != 'created')} ({args.folder})")
         else:
             _users(args, UsersFile(settings.users_path), settings.admin_group)
-    except UsersError as error:
-        print(f"users: {error}", file=sys.stderr)
+    except (UsersError, StoreError) as error:
+        print(f"{args.command}: {error}", file=sys.stderr)
         return 2
     return 0
 

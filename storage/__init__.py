@@ -7,6 +7,7 @@ import settings as _settings  # noqa: F401  (offline mode before any model libra
 
 from .access import UNRESTRICTED, Reader, acl_metadata, valid_group
 from .audit import AuditEntry, AuditLog
+from .backup import backup, restore
 from .embedding import Embedder, model_fingerprint
 from .filters import SearchFilter
 from .lexical import HANGUL_RUN, Analyzer, LexicalIndex, as_metadata, indexed_text
@@ -33,6 +34,8 @@ __all__ = [
     "UsersError",
     "UsersFile",
     "acl_metadata",
+    "backup",
+    "restore",
     "valid_group",
     "HANGUL_RUN",
     "Analyzer",

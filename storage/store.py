@@ -184,6 +184,22 @@ def stored_chunk_count(settings: Settings) -> int:
         store.close()
 
 
+LOCK_FILE = "ingest.lock"
+
+
+@contextmanager
+def writer_lock(settings: Settings) -> Iterator[None]:
+    """Held by the one process that may change the store (an ingest, a backup, a restore)."""
+    settings.store_path.mkdir(parents=True, exist_ok=True)
+    with open(settings.store_path / LOCK_FILE, "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoreError(f"another ingest, backup or restore is using {settings.store_path}; "
+                             "try again when it ends") from None
+        yield
+
+
 @contextmanager
 def writer(
     settings: Settings, docs_root: Path, embed_fingerprint: str, rebuild: bool = False
@@ -195,13 +211,7 @@ def writer(
     folder or with another embedding model unless ``rebuild`` is set, which
     empties it first.
     """
-    settings.store_path.mkdir(parents=True, exist_ok=True)
-    lock_path = settings.store_path / "ingest.lock"
-    with open(lock_path, "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise StoreError(f"another ingest is writing to {settings.store_path}; try again when it ends")
+    with writer_lock(settings):
         store = Store(settings)
         try:
             repaired = None

@@ -1,0 +1,83 @@
+"""Backup and restore: the store (Chroma, manifest, keyword index), the users file and the audit log.
+
+A backup holds the writer lock, so no ingest changes the store while it is
+copied; the server only reads the store, so it may keep serving. SQLite
+databases are copied with SQLite's own backup (consistent even with a
+reader attached); sign-in sessions are not kept (a restore signs everyone
+out). A restore replaces the store and the users file; stop the server
+first, as it keeps the store it opened.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+from settings import Settings
+
+from .store import LOCK_FILE, StoreError, now_iso, writer_lock
+
+INDEX = "backup.json"
+
+
+def backup(settings: Settings, target: Path) -> dict:
+    """Copy everything worth keeping into ``target`` (new or empty); what was copied."""
+    if target.exists() and any(target.iterdir()):
+        raise StoreError(f"{target} is not empty: back up into a new folder")
+    if not settings.store_path.is_dir():
+        raise StoreError(f"no store at {settings.store_path} to back up")
+    target.mkdir(parents=True, exist_ok=True)
+    target.chmod(0o700)  # the users' password hashes and the audit log are in it
+    with writer_lock(settings):
+        _copy_store(settings.store_path, target / "store")
+    copied = {"created": now_iso(), "store": "store"}
+    if settings.users_path.exists():
+        shutil.copy2(settings.users_path, target / "users.json")
+        copied["users"] = "users.json"
+    if settings.audit_dir.is_dir():
+        shutil.copytree(settings.audit_dir, target / "audit")
+        copied["audit"] = "audit"
+    (target / INDEX).write_text(json.dumps(copied, indent=2))
+    return copied
+
+
+def restore(settings: Settings, source: Path) -> dict:
+    """Put a backup back in place of the current store, users file and audit log; what was restored."""
+    try:
+        copied = json.loads((source / INDEX).read_text())
+    except (OSError, ValueError):
+        raise StoreError(f"{source} is not a backup (no readable {INDEX})") from None
+    with writer_lock(settings):
+        for entry in settings.store_path.iterdir():
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            elif entry.name != LOCK_FILE:
+                entry.unlink()
+        _copy_store(source / copied["store"], settings.store_path)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if "users" in copied:
+        shutil.copy2(source / copied["users"], settings.users_path)
+    if "audit" in copied:
+        shutil.rmtree(settings.audit_dir, ignore_errors=True)
+        shutil.copytree(source / copied["audit"], settings.audit_dir)
+    return copied
+
+
+def _copy_store(source: Path, target: Path) -> None:
+    """Every file of a store; SQLite databases through SQLite's backup, without their -wal/-shm files."""
+    for path in sorted(source.rglob("*")):
+        relative = path.relative_to(source)
+        if path.name == LOCK_FILE or path.name.endswith(("-wal", "-shm")) or path.is_dir():
+            continue
+        (target / relative).parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".sqlite3":
+            src, dst = sqlite3.connect(path), sqlite3.connect(target / relative)
+            try:
+                src.backup(dst)
+            finally:
+                src.close()
+                dst.close()
+        else:
+            shutil.copy2(path, target / relative)
