@@ -274,3 +274,16 @@ def test_an_access_change_takes_effect_after_a_re_ingest_that_embeds_nothing(acc
 
 def _cookie(name: str, value: str) -> Cookie:
     return Cookie(0, name, value, None, False, "127.0.0.1", False, False, "/", True, False, None, False, None, None, {})
+
+
+def test_a_backup_taken_while_the_server_runs_restores_the_same_answers(access_server, tmp_path: Path) -> None:
+    made = cli(access_server, "backup", str(tmp_path / "backup"))
+    assert made.returncode == 0, made.stderr
+    elsewhere = Settings(data_dir=tmp_path / "data", docs_dir=access_server.settings.docs_dir,
+                         store_dir=tmp_path / "store")
+    copy = AccessServer(access_server.base, elsewhere, access_server.log)
+    assert cli(copy, "restore", str(tmp_path / "backup")).returncode == 0
+    question = HR[0].question
+    live = access_server.client("hana").post("/api/search", {"query": question}).json()
+    restored = json.loads(cli(copy, "search", question, "--user", "hana", "--json").stdout)
+    assert [(h["source"], h["text"]) for h in restored] == [(h["source"], h["text"]) for h in live]
