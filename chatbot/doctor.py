@@ -180,6 +180,8 @@ def _documents(settings: Settings) -> str:
 
 def _data_dir(settings: Settings) -> str:
     folder = settings.data_dir
+    if folder.exists() and not folder.is_dir():
+        raise Failed(f"{folder} is a file, not a folder", "set RAG_DATA_DIR to a folder this account may write")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder):

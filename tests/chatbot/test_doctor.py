@@ -46,7 +46,7 @@ def test_a_broken_installation_is_told_each_problem_and_its_fix(sample_settings:
     assert "no file at" in checks["LLM"]["found"] and "RAG_LLM_MODEL" in checks["LLM"]["fix"]
     assert "another embedding model" in checks["store"]["found"]
     assert "make ingest REBUILD=1" in checks["store"]["fix"]
-    assert "not writable" in checks["data directory"]["found"]
+    assert "is a file, not a folder" in checks["data directory"]["found"]
     assert "taken by another program" in checks["port"]["found"] and "RAG_PORT" in checks["port"]["fix"]
     assert all(c["fix"] for c in checks.values() if not c["ok"])
 
