@@ -195,8 +195,8 @@ def writer_lock(settings: Settings) -> Iterator[None]:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise StoreError(f"another ingest, backup or restore is using {settings.store_path}; "
-                             "try again when it ends") from None
+            raise StoreError(f"another ingest is writing to {settings.store_path} (or a backup or restore "
+                             "is running); try again when it ends") from None
         yield
 
 
