@@ -42,6 +42,7 @@ class AuditLog:
         self.keep_days = keep_days
         self._lock = threading.Lock()
         self._pruned: date | None = None
+        self._made = False  # the folder exists, owner-only
 
     @classmethod
     def for_settings(cls, settings: Settings) -> "AuditLog":
@@ -86,8 +87,11 @@ class AuditLog:
             return self._hmac(text)
 
     def _ready(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.folder.chmod(0o700)
+        """Made owner-only once per process, not on every question."""
+        if not self._made:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.folder.chmod(0o700)
+            self._made = True
 
     def _hmac(self, text: str) -> str:
         return hmac.new(self._key(), text.encode(), hashlib.sha256).hexdigest()

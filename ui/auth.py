@@ -87,7 +87,6 @@ class Auth:
         self.limit = FailureLimit(settings.login_attempts, settings.login_window_minutes * 60)
         self._header = settings.trusted_header
         self._proxies = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
-        self.cookie_seconds = int(settings.session_hours * 3600)
 
     def reader(self, connection: HTTPConnection) -> Reader | None:
         """Who sent this request; None when no one is signed in. Without sign-in required, the local user

@@ -58,7 +58,7 @@ def router(auth: Auth) -> APIRouter:
             return _page(request, target, message, refusal.status, headers)
         response: Response = (JSONResponse({"user": signed_in.user}) if is_json
                               else RedirectResponse(target, status_code=303))
-        response.set_cookie(COOKIE, signed_in.token, max_age=auth.cookie_seconds, path="/", httponly=True,
+        response.set_cookie(COOKIE, signed_in.token, max_age=int(auth.sessions.seconds), path="/", httponly=True,
                             samesite="strict", secure=request.url.scheme == "https")
         return response
 
