@@ -156,6 +156,13 @@ class Settings(BaseSettings):
         "default: measured from what the embedder reads.",
     )
     reranker_model: Path | None = Field(None, description="Cross-encoder folder that re-orders the candidates.")
+    llm_url: str | None = Field(
+        None, description="An OpenAI-compatible LLM server (its /v1 address) instead of the local GGUF "
+        "(docs/DEPLOY.md): llama-cpp-python's or llama.cpp's server, vLLM, Ollama.",
+    )
+    llm_name: str | None = Field(None, description="The model to ask the LLM server for; default: its first one.")
+    llm_api_key: str | None = Field(None, description="Bearer key the LLM server wants, if any.")
+    llm_timeout: float = Field(120.0, gt=0, description="Seconds to wait for the LLM server.")
     llm_context: int = Field(4096, gt=0, description="llama.cpp context window (n_ctx).")
     llm_threads: int = Field(2, gt=0)
     system_prompt: str | None = Field(None, description="Replaces the built-in system prompt.")

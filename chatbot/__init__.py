@@ -12,6 +12,7 @@ from storage import UNRESTRICTED, AuditLog, Reader, SearchFilter, Sessions, User
 from .engine import Answer, ChatEngine, DoneEvent, Event, SourcesEvent, TokenEvent
 from .evidence import Evidence
 from .language import detect_language
+from .llm import LLMUnavailable
 from .retrieve import Passage
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "DoneEvent",
     "Event",
     "Evidence",
+    "LLMUnavailable",
     "Passage",
     "SearchFilter",
     "SourcesEvent",

@@ -103,6 +103,8 @@ def _pins(path: Path) -> dict[str, str]:
 
 
 def _llm(settings: Settings) -> str:
+    if settings.llm_url:
+        return _llm_server(settings)
     from llama_cpp import Llama
 
     from .llm import LocalLLM
@@ -130,6 +132,23 @@ def _llm(settings: Settings) -> str:
     size_mb = path.stat().st_size / 2**20
     return (f"{path.name}: {architecture}, {size_mb:.0f} MB, context {context}, chat template present, "
             f"answered {reply!r}")
+
+
+def _llm_server(settings: Settings) -> str:
+    from .llm import LLMUnavailable
+    from .remote_llm import RemoteLLM
+
+    try:
+        llm = RemoteLLM(settings.llm_url, settings.llm_name, settings.llm_api_key, settings.llm_timeout,
+                        vocabulary=settings.llm_model)
+        generation = llm.generate([{"role": "user", "content": "Say OK."}], max_tokens=1)
+        reply = "".join(generation)
+    except LLMUnavailable as error:
+        raise Failed(str(error), "start the LLM server, or correct RAG_LLM_URL / RAG_LLM_NAME / RAG_LLM_MODEL") \
+            from None
+    if generation.completion_tokens < 1:
+        raise Failed(f"{llm.model} at {llm.url} wrote nothing", "check the server's log and its model")
+    return f"{llm.model} at {llm.url}: tokens counted in its own vocabulary, answered {reply!r}"
 
 
 def _embedder(settings: Settings) -> str:
@@ -214,7 +233,16 @@ def _port(settings: Settings) -> str:
 
 
 def _offline(settings: Settings) -> str:
-    wrong = [f"{name}={os.environ.get(name)!r}" for name, value in OFFLINE_ENV.items() if os.environ.get(name) != value]
+    wrong = [f"{name}={os.environ.get(name)!r}" for name, value in OFFLINE_ENV.items()
+             if _flag(os.environ.get(name)) != _flag(value)]
     if wrong:
         raise Failed("not forced off: " + ", ".join(wrong), "do not change these after importing settings")
     return "model hub offline and telemetry off (" + ", ".join(sorted(OFFLINE_ENV)[:4]) + ", …)"
+
+
+def _flag(value: str | None) -> bool | str | None:
+    """What a library reads an environment flag as: Gradio rewrites HF_HUB_DISABLE_TELEMETRY=1 as True."""
+    if value is None:
+        return None
+    lowered = value.strip().lower()
+    return True if lowered in ("1", "true", "yes", "on") else False if lowered in ("0", "false", "no", "off") else value

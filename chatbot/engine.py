@@ -18,6 +18,7 @@ from .fusion import Weights, fusion_weights, probe_languages
 from .guard import EchoGuard
 from .language import NOT_FOUND, UNSUPPORTED, Language, detect_language
 from .llm import LocalLLM, TokenCounter
+from .remote_llm import RemoteLLM
 from .prompt import Prompt, build_prompt
 from .rerank import Reranker
 from .retrieve import Passage, Retriever
@@ -95,7 +96,7 @@ class ChatEngine:
     every answer is recorded in it.
     """
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None, llm: LocalLLM | None = None,
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, llm: LocalLLM | RemoteLLM | None = None,
                  audit: AuditLog | None = None) -> None:
         self.settings = settings
         self.audit = audit
@@ -115,10 +116,10 @@ class ChatEngine:
         self._token_counter: TokenCounter | None = None
 
     @property
-    def llm(self) -> LocalLLM:
+    def llm(self) -> LocalLLM | RemoteLLM:
         """Loaded on first use: search-only callers (CLI search, retrieval eval) never pay for it."""
         if self._llm is None:
-            self._llm = LocalLLM(self.settings.llm_model_path, self.settings.llm_context, self.settings.llm_threads)
+            self._llm = open_llm(self.settings)
         return self._llm
 
     @property
@@ -191,8 +192,8 @@ class ChatEngine:
 
     def count_tokens(self, text: str) -> int:
         """In the LLM's own tokens; without loading its weights when it has not been needed yet."""
-        if self._llm is not None:
-            return self._llm.count_tokens(text)
+        if self._llm is not None or self.settings.llm_url:  # a server's model costs nothing to open
+            return self.llm.count_tokens(text)
         if self._token_counter is None:
             self._token_counter = TokenCounter(self.settings.llm_model_path)
         return self._token_counter.count_tokens(text)
@@ -269,6 +270,14 @@ class ChatEngine:
                          for p in answer.sources],
             ))
         return DoneEvent(answer)
+
+
+def open_llm(settings: Settings) -> LocalLLM | RemoteLLM:
+    """The configured LLM: a server's when RAG_LLM_URL is set, else the GGUF file in this process."""
+    if settings.llm_url:
+        return RemoteLLM(settings.llm_url, settings.llm_name, settings.llm_api_key, settings.llm_timeout,
+                         vocabulary=settings.llm_model)
+    return LocalLLM(settings.llm_model_path, settings.llm_context, settings.llm_threads)
 
 
 def _first_sentences(text: str, count: int) -> str:

@@ -17,6 +17,10 @@ from typing import Iterator
 _END = object()
 
 
+class LLMUnavailable(RuntimeError):
+    """The model cannot answer now (its server is down or failed); the message says why and what to set."""
+
+
 @dataclass
 class Generation:
     """One request's reply. Iterate for text pieces; counts are final when iteration ends."""
@@ -36,6 +40,22 @@ class Generation:
     def cancel(self) -> None:
         """Stop generating (the caller went away); harmless after the end."""
         self._cancelled.set()
+
+    # the producer's side
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def put(self, piece: str) -> None:
+        self.completion_tokens += 1
+        self._pieces.put(piece)
+
+    def fail(self, error: BaseException) -> None:
+        """Raised to the reader when it reaches this point."""
+        self._pieces.put(error)
+
+    def end(self) -> None:
+        self._pieces.put(_END)
 
 
 class TokenCounter:
@@ -96,12 +116,12 @@ class LocalLLM:
         while True:
             generation, tokens, stop, max_tokens = self._jobs.get()
             try:
-                if not generation._cancelled.is_set():
+                if not generation.cancelled:
                     self._run(generation, tokens, stop, max_tokens)
             except Exception as error:  # reported to that caller; the worker serves the next one
-                generation._pieces.put(error)
+                generation.fail(error)
             finally:
-                generation._pieces.put(_END)
+                generation.end()
 
     def _run(self, generation: Generation, tokens: list[int], stop: list[str], max_tokens: int) -> None:
         stream = self._llm.create_completion(
@@ -110,9 +130,8 @@ class LocalLLM:
         for chunk in stream:
             choice = chunk["choices"][0]
             if choice["text"]:
-                generation.completion_tokens += 1
-                generation._pieces.put(choice["text"])
+                generation.put(choice["text"])
             generation.finish_reason = choice.get("finish_reason") or generation.finish_reason
-            if generation._cancelled.is_set():
+            if generation.cancelled:
                 stream.close()
                 return

@@ -120,10 +120,14 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 class Client:
     """HTTP to a test server as one browser or script would: it keeps its cookies and follows no redirect."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, cookies: http.cookiejar.CookieJar | None = None) -> None:
         self.base = base
-        self.cookies = http.cookiejar.CookieJar()
+        self.cookies = cookies if cookies is not None else http.cookiejar.CookieJar()
         self._opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect)
+
+    def at(self, base: str) -> "Client":
+        """The same browser sent to another server (another front-end behind the proxy): same cookies."""
+        return Client(base, self.cookies)
 
     def open(self, method: str, path: str, body: dict | None = None, headers: dict | None = None,
              timeout: float = 300, form: dict | None = None):
@@ -177,6 +181,42 @@ def add_users(settings: Settings, users: dict[str, list[str]]) -> None:
 
 def password(user: str) -> str:
     return f"{user}-secret-pw"
+
+
+def start_chroma(folder: Path, log: Path) -> tuple[int, subprocess.Popen]:
+    """The `chroma` server that the chromadb package installs, on a free loopback port; up when it returns."""
+    binary = Path(sys.executable).parent / "chroma"
+    assert binary.exists(), "chromadb's server command is missing"
+    port = free_port()
+    with open(log, "w") as output:
+        process = subprocess.Popen(
+            [str(binary), "run", "--path", str(folder), "--host", "127.0.0.1", "--port", str(port)],
+            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"}, stdout=output, stderr=subprocess.STDOUT,
+        )
+    wait_until_up(f"http://127.0.0.1:{port}/api/v2/heartbeat", process, timeout=60, log=log)
+    return port, process
+
+
+def start_llm_server(model: Path, log: Path) -> tuple[str, subprocess.Popen]:
+    """llama-cpp-python's OpenAI-compatible server on a free loopback port; its /v1 address when up."""
+    port = free_port()
+    with open(log, "w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
+             "--port", str(port), "--n_ctx", "4096", "--n_threads", "2"],
+            stdout=output, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}/v1"
+    wait_until_up(f"{url}/models", process, timeout=120, log=log)
+    return url, process
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def start_server(settings: Settings, log: Path, extra_env: dict[str, str] | None = None,

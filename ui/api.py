@@ -14,11 +14,14 @@ on): searches, answers and counts hold only what their groups may read.
          model's reply ("supported": false) it says so and quotes the evidence
          instead of the streamed text. evidence: [{"source", "page", "location",
          "sentence", "passage"}], passage being the source's number [n].
+         When the language model fails midway (its server is down), the last
+         line is {"type": "error", "error"} instead of "done".
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date
 from typing import Iterator
 
@@ -26,7 +29,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from chatbot import ChatEngine, DoneEvent, Reader, SearchFilter, SourcesEvent, TokenEvent
+from chatbot import ChatEngine, DoneEvent, Event, LLMUnavailable, Reader, SearchFilter, SourcesEvent, TokenEvent
 
 
 class Filters(BaseModel):
@@ -53,6 +56,8 @@ class AskRequest(BaseModel):
     question: str = Field(min_length=1, max_length=4000)
     history: list[str] = Field(default_factory=list, description="The user's earlier questions, oldest first.")
     filters: Filters = Field(default_factory=Filters)
+
+log = logging.getLogger(__name__)
 
 
 def router(engine: ChatEngine) -> APIRouter:
@@ -82,11 +87,22 @@ def _reader(http: Request) -> Reader:
 
 
 def _ndjson(engine: ChatEngine, request: AskRequest, reader: Reader) -> Iterator[str]:
-    for event in engine.stream(request.question, request.history, request.filters.to_filter(), reader):
-        if isinstance(event, SourcesEvent):
-            item = {"type": "sources", "found": event.found, "sources": [p.to_json() for p in event.sources]}
-        elif isinstance(event, TokenEvent):
-            item = {"type": "token", "text": event.text}
-        elif isinstance(event, DoneEvent):
-            item = {"type": "done", "standalone": event.answer.standalone, **event.answer.to_json()}
-        yield json.dumps(item, ensure_ascii=False) + "\n"
+    try:
+        for event in engine.stream(request.question, request.history, request.filters.to_filter(), reader):
+            yield _line(_item(event))
+    except LLMUnavailable as error:  # the stream has begun: the error is its last line, the log has why
+        log.error("%s", error)
+        yield _line({"type": "error", "error": "the language model cannot answer right now; try again shortly"})
+
+
+def _item(event: Event) -> dict:
+    if isinstance(event, SourcesEvent):
+        return {"type": "sources", "found": event.found, "sources": [p.to_json() for p in event.sources]}
+    if isinstance(event, TokenEvent):
+        return {"type": "token", "text": event.text}
+    assert isinstance(event, DoneEvent)
+    return {"type": "done", "standalone": event.answer.standalone, **event.answer.to_json()}
+
+
+def _line(item: dict) -> str:
+    return json.dumps(item, ensure_ascii=False) + "\n"

@@ -1,19 +1,24 @@
 """The chat page (Gradio): streamed answers, their evidence and sources under them, Korean and English.
 
-Each browser session keeps its own conversation (gr.State). The page loads
-nothing from outside this server: system fonts, no analytics.
+The conversation lives in the browser: each question sends the chat so far,
+and the follow-ups are read from it, so a page whose next request lands on
+another front-end (docs/DEPLOY.md, scale-out) goes on where it was. The page
+loads nothing from outside this server: system fonts, no analytics.
 """
 
 from __future__ import annotations
 
 import html
+import logging
 from typing import Iterator
 
 import gradio as gr
 
-from chatbot import ChatEngine, DoneEvent, Evidence, Passage, Reader, SourcesEvent, TokenEvent
+from chatbot import ChatEngine, DoneEvent, Event, Evidence, LLMUnavailable, Passage, Reader, SourcesEvent, TokenEvent
 
 from .i18n import EXAMPLES, LANGUAGES, TEXT, browser_language
+
+log = logging.getLogger(__name__)
 
 THEME = gr.themes.Default(font=["system-ui", "Apple SD Gothic Neo", "Malgun Gothic", "sans-serif"],
                           font_mono=["ui-monospace", "monospace"])
@@ -69,11 +74,26 @@ def render_account(reader: Reader, lang: str) -> str:
             f"<button type='submit' id='sign-out'>{html.escape(words['sign_out'])}</button></form>")
 
 
+def _text(content: str | list | dict) -> str:
+    """A chat message's words: the browser sends them back as text parts ([{"type": "text", "text": ...}])."""
+    if isinstance(content, str):
+        return content
+    parts = content if isinstance(content, list) else [content]
+    return " ".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in parts).strip()
+
+
+def _reported(events: Iterator[Event], message: str) -> Iterator[Event]:
+    """The answer's events; a model that cannot answer now becomes a message on the page (the log has why)."""
+    try:
+        yield from events
+    except LLMUnavailable as error:
+        log.error("%s", error)
+        raise gr.Error(message) from None
+
+
 def build(engine: ChatEngine, show_account: bool = False) -> gr.Blocks:
     """The page; every handler searches as the request's reader (set by ui.auth.RequireSignIn)."""
     with gr.Blocks(title="Private RAG", analytics_enabled=False) as page:
-        lang = gr.State("en")
-        asked = gr.State([])  # this session's earlier questions, for follow-ups
         with gr.Row():
             title = gr.Markdown()
             account = gr.HTML(elem_id="account", visible=show_account)
@@ -94,25 +114,26 @@ def build(engine: ChatEngine, show_account: bool = False) -> gr.Blocks:
             words = TEXT[code]
             reader = request.state.reader
             status_text = words["status"].format(model=engine.model_name, documents=engine.document_count(reader))
-            return [code, code, f"## {words['title']}", render_account(reader, code), status_text,
+            return [code, f"## {words['title']}", render_account(reader, code), status_text,
                     gr.update(placeholder=words["placeholder"]), gr.update(value=words["send"]),
                     gr.update(value=words["new_chat"]), words["examples"],
                     *[gr.update(value=e) for e in EXAMPLES[code]]]
 
-        label_outputs = [lang, language, title, account, status, question, send, new_chat, examples_label, *examples]
+        label_outputs = [language, title, account, status, question, send, new_chat, examples_label, *examples]
 
         def on_load(request: gr.Request) -> list:
             return labels(browser_language(request.headers.get("accept-language")), request)
 
-        def respond(message: str, history: list, earlier: list[str], code: str,
-                    request: gr.Request) -> Iterator[tuple]:
+        def respond(message: str, history: list, code: str, request: gr.Request) -> Iterator[tuple]:
             message = (message or "").strip()
             if not message:
-                yield history, "", earlier, gr.update()
+                yield history, "", gr.update()
                 return
+            earlier = [_text(turn["content"]) for turn in history if turn["role"] == "user"]
             history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
             panel = ""
-            for event in engine.stream(message, earlier, reader=request.state.reader):
+            events = engine.stream(message, earlier, reader=request.state.reader)
+            for event in _reported(events, TEXT[code]["llm_down"]):
                 if isinstance(event, SourcesEvent):
                     panel = render_sources(event.sources, event.found, code)
                 elif isinstance(event, TokenEvent):
@@ -120,17 +141,16 @@ def build(engine: ChatEngine, show_account: bool = False) -> gr.Blocks:
                 elif isinstance(event, DoneEvent):
                     history[-1]["content"] = event.answer.answer
                     panel = render_sources(event.answer.sources, event.answer.found, code, event.answer.evidence)
-                yield history, "", earlier, panel
-            yield history, "", [*earlier, message], panel
+                yield history, "", panel
 
         page.load(on_load, outputs=label_outputs)
         language.change(labels, inputs=language, outputs=label_outputs)
-        chat_io = dict(inputs=[question, conversation, asked, lang], outputs=[conversation, question, asked, sources])
+        chat_io = dict(inputs=[question, conversation, language], outputs=[conversation, question, sources])
         answering = [question.submit(respond, **chat_io), send.click(respond, **chat_io)]
-        answering += [button.click(respond, inputs=[button, conversation, asked, lang], outputs=chat_io["outputs"])
+        answering += [button.click(respond, inputs=[button, conversation, language], outputs=chat_io["outputs"])
                       for button in examples]
         # A new chat stops an answer still streaming, or it would write itself into the cleared page.
-        new_chat.click(lambda: ([], "", [], ""), outputs=[conversation, question, asked, sources], cancels=answering)
+        new_chat.click(lambda: ([], "", ""), outputs=[conversation, question, sources], cancels=answering)
     # Many sessions may wait at once; the LLM worker answers them one after another.
     page.queue(default_concurrency_limit=16)
     return page

@@ -13,7 +13,7 @@ import sys
 import gradio as gr
 from fastapi import FastAPI
 
-from chatbot import AuditLog, ChatEngine
+from chatbot import AuditLog, ChatEngine, LLMUnavailable
 from settings import Settings
 
 from . import api, chat, login
@@ -45,7 +45,10 @@ def serve(settings: Settings) -> None:
         print(f"Sign-in is on and {settings.users_path} lists no user yet: add one with "
               "python -m chatbot users add NAME --group GROUP", file=sys.stderr, flush=True)
     engine = ChatEngine(settings, audit=AuditLog.for_settings(settings))
-    engine.llm  # load the model before the first user waits for it
+    try:
+        engine.llm  # load the model (or reach its server) before the first user waits for it
+    except (LLMUnavailable, FileNotFoundError, ValueError) as error:
+        sys.exit(f"cannot start: {error}")
     print(f"Serving on http://{settings.host}:{settings.port}  (model {engine.model_name}, "
           f"{engine.document_count()} documents, sign-in {'on' if auth.required else 'off'})", flush=True)
     # SIGTERM (systemd stop): uvicorn stops taking connections and lets the answers in flight finish,

@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import ingest
 from settings import Settings
-from tests.helpers import free_port, stored_chunks, wait_until_up
+from tests.helpers import start_chroma, stop, stored_chunks
 
 
 @pytest.fixture
 def chroma_server(tmp_path: Path):
-    """The `chroma` server that the chromadb package installs, on a free loopback port."""
-    binary = Path(sys.executable).parent / "chroma"
-    assert binary.exists() or shutil.which("chroma"), "chromadb's server command is missing"
-    port = free_port()
-    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
-    process = subprocess.Popen(
-        [str(binary), "run", "--path", str(tmp_path / "chroma-server"), "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    wait_until_up(f"http://127.0.0.1:{port}/api/v2/heartbeat", process, timeout=30)
+    port, process = start_chroma(tmp_path / "chroma-server", tmp_path / "chroma.log")
     yield port
-    process.terminate()
-    process.wait(timeout=10)
+    stop(process)
 
 
 def test_ingest_writes_to_a_chroma_server(settings: Settings, docs: Path, embedder, chroma_server: int) -> None:
