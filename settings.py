@@ -132,8 +132,9 @@ class Settings(BaseSettings):
     )
     max_answer_sentences: int = Field(2, gt=0, description="Generation stops after this many sentences.")
     min_support: float = Field(
-        0.5, ge=0, le=1,
-        description="Share of a reply's terms the passages must contain for it to be shown as the answer.",
+        1.0, ge=0, le=1,
+        description="Share of a reply's content words the passages (or the question) must contain for it to be "
+        "shown as the answer; 1: every word (only real words).",
     )
     stop: list[str] = Field(
         default_factory=lambda: ["\n\n", "\nQuestion:", "Context:"],

@@ -6,7 +6,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Iterator, Literal
 
 from settings import Settings
 from storage import UNRESTRICTED, Analyzer, AuditEntry, AuditLog, Embedder, Reader, SearchFilter, Store
@@ -16,17 +16,25 @@ from .evidence import Evidence, find_evidence, support
 from . import sentence_rerank
 from .fusion import Weights, fusion_weights, probe_languages
 from .guard import EchoGuard
-from .language import NOT_FOUND, UNSUPPORTED, Language, detect_language
+from .language import EVIDENCE_LEAD, NOT_FOUND, SPAN_LEAD, UNSUPPORTED, Language, detect_language
 from .llm import LocalLLM, TokenCounter
 from .remote_llm import RemoteLLM
 from .prompt import Prompt, build_prompt
 from .rerank import Reranker
 from .retrieve import Passage, Retriever
 from .sentences import SentencePool, SentenceMatcher, split_sentences
+from .span import TYPED, Span, answer_span, asked_for
 
 log = logging.getLogger(__name__)
 
 _CITATION = re.compile(r"\[(\d+)\]")
+
+# How the answer shown was made: no relevant passage; the model's reply; the evidence with the words
+# that answer marked; the evidence as it stands; the evidence after "the documents do not say".
+AnswerPath = Literal["not_found", "reply", "span", "evidence", "unsupported"]
+
+# Share of the question's terms the evidence must hold for the answer to lead with it.
+MIN_EVIDENCE_COVERAGE = 0.5
 
 
 @dataclass
@@ -40,6 +48,8 @@ class Answer:
     reply: str = ""  # the model's own words; the answer only when the passages support them
     supported: bool = False
     evidence: list[Evidence] = field(default_factory=list)
+    span: Span | None = None  # the words of the first evidence sentence that answer, when the answer leads with them
+    path: AnswerPath = "not_found"
     prompt_tokens: int = 0
     completion_tokens: int = 0
     hit_token_limit: bool = False
@@ -52,6 +62,8 @@ class Answer:
             "supported": self.supported,
             "reply": self.reply,
             "evidence": [e.to_json() for e in self.evidence],
+            "span": self.span.text if self.span else None,
+            "path": self.path,
             "sources": [p.to_json() for p in self.sources],
             "usage": {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens},
             "ttft_s": None if self.ttft_s is None else round(self.ttft_s, 3),
@@ -121,6 +133,13 @@ class ChatEngine:
         if self._llm is None:
             self._llm = open_llm(self.settings)
         return self._llm
+
+    def warm_up(self) -> None:
+        """Load everything a first question needs (the LLM, the embedder's first batch, Kiwi, the keyword
+        index), so that the first user does not wait for it. No answer is written to the audit log."""
+        for question in ("How many days of leave?", "휴가는 며칠인가요?"):
+            self.prompt_for(question, detect_language(question))  # search, sentence scores, token counts
+        "".join(self.llm.generate([{"role": "user", "content": "OK"}], max_tokens=1))
 
     @property
     def model_name(self) -> str:
@@ -257,9 +276,34 @@ class ChatEngine:
         answer.evidence = find_evidence(prepared.sentences, prepared.question_scores, prepared.citations,
                                         prompt.passages, answer.reply if answer.supported else None)
         # The final answer (DoneEvent) is authoritative: it replaces what the stream showed.
-        answer.answer = (_with_citation(answer.reply, prompt.passages, answer.evidence) if answer.supported
-                         else _evidence_led(answer.language, answer.evidence))
+        if answer.supported:
+            answer.path, answer.answer = "reply", _with_citation(answer.reply, prompt.passages, answer.evidence)
+        else:
+            self._lead_with_evidence(answer)
         yield self._done(reader, answer)
+
+    def _lead_with_evidence(self, answer: Answer) -> None:
+        """The answer from the evidence: with the words that answer marked, when they can be told apart;
+        as it stands otherwise; after "the documents do not clearly answer" when it does not answer."""
+        evidence, language = answer.evidence, answer.language
+        span = answer_span(answer.standalone, evidence[0].sentence, language, self.analyzer, answer.reply) \
+            if evidence else None
+        if not self._answers(answer.standalone, evidence, span, language):
+            answer.path, answer.answer = "unsupported", f"{UNSUPPORTED[language]} {_quotes(evidence)}"
+        elif span is None:
+            answer.path, answer.answer = "evidence", f"{EVIDENCE_LEAD[language]} {_quotes(evidence)}"
+        else:
+            lead = SPAN_LEAD[language].format(span=span.text)
+            answer.span, answer.path, answer.answer = span, "span", f"{lead}\n\n{_quotes(evidence, span)}"
+
+    def _answers(self, question: str, evidence: list[Evidence], span: Span | None, language: Language) -> bool:
+        """The evidence answers unless it lacks the question's terms or holds nothing of the kind asked
+        for (no number for "how many", no date for "when")."""
+        question_terms = set(self.analyzer.terms(question))
+        held = question_terms & set(self.analyzer.terms(" ".join(e.sentence for e in evidence)))
+        if not evidence or len(held) < MIN_EVIDENCE_COVERAGE * len(question_terms):
+            return False
+        return span is not None or asked_for(question, language) not in TYPED
 
     def _done(self, reader: Reader, answer: Answer) -> DoneEvent:
         """The final event, once the answer is in the audit log."""
@@ -296,7 +340,12 @@ def _with_citation(text: str, passages: list[Passage], evidence: list[Evidence])
     return f"{cleaned} [{evidence[0].citation}]"
 
 
-def _evidence_led(language: Language, evidence: list[Evidence]) -> str:
-    """For a reply the passages do not support: say so, then what the passages do say."""
-    quotes = " ".join(f"“{e.sentence}” [{e.citation}]" for e in evidence)
-    return f"{UNSUPPORTED[language]} {quotes}"
+def _quotes(evidence: list[Evidence], span: Span | None = None) -> str:
+    """The evidence sentences quoted with their citations; the span marked in the first."""
+    quoted = []
+    for number, item in enumerate(evidence):
+        text = item.sentence
+        if span is not None and number == 0:
+            text = f"{text[:span.start]}**{span.text}**{text[span.end:]}"
+        quoted.append(f"“{text}” [{item.citation}]")
+    return " ".join(quoted)

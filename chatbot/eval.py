@@ -13,8 +13,14 @@ unless retrieval-only, the answers' quality, prompt size and latency:
 answer_contains (a gold answer string in the answer the user is shown),
 reply_contains (in the model's own reply: the two differ when the reply is
 unsupported and the answer leads with the evidence instead),
-evidence_contains (in the highlighted evidence sentences), cites_gold,
-supported (share of replies the passages support), hit_token_limit.
+evidence_contains (in the highlighted evidence sentences), span_contains
+(the words marked as the answer inside the evidence hold a gold answer and
+are at most twice its length or 20 characters, whichever is longer),
+cites_gold, supported (share of replies the passages support),
+hit_token_limit, and ``paths``: for each way an answer is made (the model's
+reply, the evidence with a span marked, the evidence alone, the evidence
+after "not clearly supported", not found) the share of questions that took
+it and, among them, answer_contains.
 """
 
 from __future__ import annotations
@@ -58,6 +64,11 @@ def contains_answer(text: str, answers: list[str]) -> bool:
     return any(normalise(a) in haystack for a in answers)
 
 
+def span_holds(span: str, answers: list[str]) -> bool:
+    """The span holds a gold answer and is not much longer: at most twice it, or 20 characters."""
+    return any(normalise(gold) in normalise(span) and len(span) <= max(2 * len(gold), 20) for gold in answers)
+
+
 def load_questions(folder: Path, limit: int | None) -> dict[str, list[Question]]:
     by_lang: dict[str, list[Question]] = {}
     with open(folder / "questions.jsonl", encoding="utf-8") as lines:
@@ -97,7 +108,8 @@ def _evaluate(engine: ChatEngine, questions: list[Question], retrieval_only: boo
     singles = {name: _RetrievalScore() for name in SINGLE_RANKERS}
     chunks = _RetrievalScore()  # the fused chunks alone: no sentence re-ranking, no neighbours
     answers: list[Answer] = []
-    answer_contains = reply_contains = evidence_contains = cites_gold = in_prompt = 0
+    answer_contains = reply_contains = evidence_contains = span_contains = cites_gold = in_prompt = 0
+    paths: dict[str, list[bool]] = {}
     prompt_passages: list[int] = []
     for number, q in enumerate(questions, start=1):
         language = detect_language(q.question)
@@ -112,6 +124,8 @@ def _evaluate(engine: ChatEngine, questions: list[Question], retrieval_only: boo
             answer = engine.ask(q.question)
             answers.append(answer)
             answer_contains += contains_answer(answer.answer, q.answers)
+            span_contains += answer.span is not None and span_holds(answer.span.text, q.answers)
+            paths.setdefault(answer.path, []).append(contains_answer(answer.answer, q.answers))
             reply_contains += contains_answer(answer.reply, q.answers)
             evidence_contains += contains_answer(" ".join(e.sentence for e in answer.evidence), q.answers)
             cites_gold += any(_is_gold(p, q) for p in _cited(answer))
@@ -129,6 +143,9 @@ def _evaluate(engine: ChatEngine, questions: list[Question], retrieval_only: boo
             "answer_contains": round(answer_contains / n, 3),
             "reply_contains": round(reply_contains / n, 3),
             "evidence_contains": round(evidence_contains / n, 3),
+            "span_contains": round(span_contains / n, 3),
+            "paths": {path: {"share": round(len(hits) / n, 3), "answer_contains": round(sum(hits) / len(hits), 3)}
+                      for path, hits in sorted(paths.items())},
             "supported": round(sum(a.supported for a in answered) / n, 3),
             "cites_gold": round(cites_gold / n, 3),
             "found": round(len(answered) / n, 3),

@@ -1,11 +1,14 @@
 """Evidence for an answer: the sentence or two in its passages that best support it, and
 whether the model's reply is supported at all.
 
-A 135M model often writes fluent text the passages do not say. The check is
-lexical: the share of the reply's terms (Kiwi morphemes, English stems) that
-occur in the text the model was given, leaving out the terms it took from the
-question (echoing the question is not an answer). A reply below ``min_support`` is not
-shown as the answer: the engine says so and leads with the evidence instead.
+A 135M model often writes fluent text the passages do not say, and in Korean
+words that exist nowhere ("어북탑", "결혈사"). The check is lexical: the share
+of the reply's content words (Kiwi morphemes, English stems) that occur in the
+text the model was given, leaving out the words it took from the question
+(echoing the question is not an answer) and the words it frames an answer
+with ("the answer is", "문서에 따르면"). By default every content word must
+occur (``min_support`` 1.0: only real words); a reply below it is not shown
+as the answer, and the engine leads with the evidence instead.
 
 Evidence sentences are scored against the question and, for a supported
 reply, against the reply too (a correct reply names the very words of the
@@ -44,10 +47,16 @@ class Evidence:
                 "sentence": self.sentence, "passage": self.citation}
 
 
+# Terms (as the Analyzer gives them: English stems, Kiwi morphemes) of the words a reply frames
+# its answer with; they claim nothing about the documents.
+FRAMING = {"answer", "question", "document", "passag", "context", "accord", "mention", "state", "say", "said",
+           "provid", "inform", "text", "base", "given", "답", "답변", "질문", "문서", "내용", "따르", "근거"}
+
+
 def support(reply: str, question: str, context: str, analyzer: Analyzer) -> float:
-    """Share of the reply's own terms (those not in the question) found in the context the model
-    was given; 0 for a reply that only repeats the question, or is empty."""
-    terms = set(analyzer.terms(reply)) - set(analyzer.terms(question))
+    """Share of the reply's own terms (those not in the question, nor framing words) found in the
+    context the model was given; 0 for a reply that only repeats the question, or is empty."""
+    terms = set(analyzer.terms(reply)) - set(analyzer.terms(question)) - FRAMING
     if not terms:
         return 0.0
     return len(terms & set(analyzer.terms(context))) / len(terms)

@@ -11,7 +11,17 @@ NOT_FOUND: dict[Language, str] = {
     "ko": "문서에서 해당 내용을 찾을 수 없습니다.",
 }
 
-# A reply the passages do not support is not shown as the answer: this, then the evidence.
+# A reply the passages do not support is not shown as the answer. When the evidence holds the
+# question's terms, the answer leads with it: with the words that answer marked (SPAN_LEAD), or
+# as it stands (EVIDENCE_LEAD); when it does not, the answer says so (UNSUPPORTED), then the evidence.
+SPAN_LEAD: dict[Language, str] = {
+    "en": "According to the documents: **{span}**.",
+    "ko": "문서에 따르면 **{span}**입니다.",
+}
+EVIDENCE_LEAD: dict[Language, str] = {
+    "en": "The documents say:",
+    "ko": "문서에는 이렇게 나와 있습니다:",
+}
 UNSUPPORTED: dict[Language, str] = {
     "en": "The documents do not clearly support an answer. The closest passage says:",
     "ko": "문서에서 답을 확인하지 못했습니다. 가장 관련 있는 문장은 다음과 같습니다:",

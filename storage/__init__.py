@@ -10,7 +10,7 @@ from .audit import AuditEntry, AuditLog
 from .backup import backup, restore
 from .embedding import Embedder, model_fingerprint
 from .filters import SearchFilter
-from .lexical import HANGUL_RUN, Analyzer, LexicalIndex, as_metadata, indexed_text
+from .lexical import HANGUL_RUN, STOPWORDS, Analyzer, LexicalIndex, Morpheme, as_metadata, indexed_text
 from .manifest import FileRecord
 from .sessions import Sessions
 from .store import (
@@ -39,6 +39,8 @@ __all__ = [
     "valid_group",
     "HANGUL_RUN",
     "Analyzer",
+    "Morpheme",
+    "STOPWORDS",
     "Embedder",
     "LexicalIndex",
     "as_metadata",

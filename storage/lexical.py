@@ -28,6 +28,7 @@ import logging
 import re
 import shutil
 import threading
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -49,7 +50,7 @@ _LATIN_WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 # and affixes (X*) are what must not break a match; Latin words and numbers
 # (SL, SN, W_SERIAL, …) are taken from the text itself, like English.
 _KEPT_TAGS = ("NNG", "NNP", "NR", "VV", "VA", "XR", "SH")
-_STOPWORDS = set(STOPWORDS_EN) | {"what", "which", "who", "whom", "how", "when", "where", "why", "do", "does",
+STOPWORDS = set(STOPWORDS_EN) | {"what", "which", "who", "whom", "how", "when", "where", "why", "do", "does",
                                   "did", "can", "could", "should", "would", "i", "we", "you", "my", "our"}
 
 
@@ -65,6 +66,14 @@ def indexed_text(heading: str, text: str) -> str:
     if text.lstrip().startswith("#"):
         heading = heading.rpartition(" > ")[0]
     return f"{heading}\n{text}" if heading else text
+
+
+@dataclass(frozen=True)
+class Morpheme:
+    form: str
+    tag: str  # Kiwi's (Sejong) tag: NNG common noun, NNP proper noun, SN number, NNB bound noun, …
+    start: int  # its characters in the analysed text
+    end: int
 
 
 class Analyzer:
@@ -96,6 +105,12 @@ class Analyzer:
             return hangul + self._latin(HANGUL_RUN.sub(" ", text))
         return self._latin(text)
 
+    def morphemes(self, text: str) -> list[Morpheme]:
+        """Kiwi's analysis of a text with each morpheme's place in it (for text that holds Hangul)."""
+        with self._lock:
+            tokens = self._kiwi.tokenize(text)
+        return [Morpheme(t.form, t.tag, t.start, t.start + t.len) for t in tokens]
+
     @staticmethod
     def bigrams(text: str) -> list[str]:
         """Overlapping syllable pairs of each Hangul run (a one-syllable run as itself); with
@@ -109,7 +124,7 @@ class Analyzer:
         return pairs + _LATIN_WORD.findall(text.lower())
 
     def _latin(self, text: str) -> list[str]:
-        words = [w for w in _LATIN_WORD.findall(text.lower()) if w not in _STOPWORDS]
+        words = [w for w in _LATIN_WORD.findall(text.lower()) if w not in STOPWORDS]
         return self._stemmer.stemWords(words)
 
 

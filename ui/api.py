@@ -9,10 +9,14 @@ on): searches, answers and counts hold only what their groups may read.
          filters (optional): {"folder", "file_types", "since", "until"} (dates as YYYY-MM-DD)
          -> NDJSON stream: {"type": "sources", "found", "sources"},
             {"type": "token", "text"}...,
-            {"type": "done", "answer", "found", "supported", "reply", "evidence", "sources", "usage", "ttft_s"}
+            {"type": "done", "answer", "found", "supported", "reply", "evidence", "span", "path",
+             "sources", "usage", "ttft_s"}
          The done event's "answer" is final: when the passages do not support the
-         model's reply ("supported": false) it says so and quotes the evidence
-         instead of the streamed text. evidence: [{"source", "page", "location",
+         model's reply ("supported": false) it leads with the evidence instead of
+         the streamed text, with "span" (the evidence's words that answer) marked
+         in it where they can be told apart. "path" says how the answer was made:
+         "reply", "span", "evidence", "unsupported" (the evidence does not clearly
+         answer, and the answer says so) or "not_found". evidence: [{"source", "page", "location",
          "sentence", "passage"}], passage being the source's number [n].
          When the language model fails midway (its server is down), the last
          line is {"type": "error", "error"} instead of "done".

@@ -46,7 +46,7 @@ def serve(settings: Settings) -> None:
               "python -m chatbot users add NAME --group GROUP", file=sys.stderr, flush=True)
     engine = ChatEngine(settings, audit=AuditLog.for_settings(settings))
     try:
-        engine.llm  # load the model (or reach its server) before the first user waits for it
+        engine.warm_up()  # the model (or its server), Kiwi, the indexes: loaded before the first user waits
     except (LLMUnavailable, FileNotFoundError, ValueError) as error:
         sys.exit(f"cannot start: {error}")
     print(f"Serving on http://{settings.host}:{settings.port}  (model {engine.model_name}, "

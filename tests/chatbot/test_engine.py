@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import ingest
 from chatbot import ChatEngine, DoneEvent, SourcesEvent, TokenEvent
-from chatbot.language import NOT_FOUND, UNSUPPORTED
+from chatbot.language import NOT_FOUND, SPAN_LEAD, UNSUPPORTED
+from settings import Settings
 
 
 def sources_of(answer) -> list[str]:
@@ -88,17 +91,35 @@ def test_answers_come_with_evidence_sentences_from_their_sources(engine: ChatEng
             assert passage.source == item.source and passage.text[item.start:item.end].strip() == item.sentence
 
 
-def test_an_unsupported_reply_is_replaced_by_a_plain_statement_and_the_evidence(engine: ChatEngine) -> None:
-    # No reply can reach a support of 1.01: every reply takes the unsupported path, for real.
+def test_an_unsupported_reply_gives_way_to_the_evidence_with_the_answer_marked(engine: ChatEngine) -> None:
+    # No reply can reach a support of 1.01: every reply takes the evidence path, for real.
     strict = ChatEngine(engine.settings.model_copy(update={"min_support": 1.01}), engine.embedder, engine.llm)
-    for question, language in (("How many days of annual leave do employees get?", "en"),
-                               ("연차 휴가는 며칠인가요?", "ko")):
+    for question, language, words in (("How many days of annual leave do employees get?", "en", "15 days"),
+                                      ("연차 휴가는 며칠인가요?", "ko", "15일")):
         answer = strict.ask(question)
         assert answer.found and not answer.supported and answer.reply
-        # The statement and the quoted evidence, nothing else: the reply is not shown
-        # (it may still equal an evidence sentence, when the model copied one).
-        quotes = " ".join(f"“{item.sentence}” [{item.citation}]" for item in answer.evidence)
-        assert answer.evidence and answer.answer == f"{UNSUPPORTED[language]} {quotes}"
+        # It reads as the answer: the words that answer first, then the quoted evidence with them marked;
+        # never "the documents do not support an answer" when the evidence holds it.
+        assert answer.path == "span" and answer.span is not None and answer.span.text == words
+        first, *others = answer.evidence
+        marked = first.sentence[:answer.span.start] + f"**{words}**" + first.sentence[answer.span.end:]
+        quotes = " ".join([f"“{marked}” [{first.citation}]", *(f"“{e.sentence}” [{e.citation}]" for e in others)])
+        assert answer.answer == f"{SPAN_LEAD[language].format(span=words)}\n\n{quotes}"
+        assert UNSUPPORTED[language] not in answer.answer
+        assert answer.to_json()["span"] == words and answer.to_json()["path"] == "span"
+
+
+def test_evidence_without_the_question_terms_is_not_passed_off_as_the_answer(
+        settings: Settings, docs: Path, embedder, llm) -> None:
+    """The passage is on the topic (parking) but says nothing of visitors or fees: the answer says the
+    documents do not clearly answer, then shows the closest passage."""
+    (docs / "parking.md").write_text("# Parking\n\nStaff park in the basement garage of the main building.\n")
+    ingest.run(settings, embedder=embedder)
+    # No reply is supported (a copied sentence would be): the evidence path is taken for real.
+    strict = settings.model_copy(update={"min_support": 1.01})
+    answer = ChatEngine(strict, embedder, llm).ask("What is the parking fee for visitors at the garage?")
+    assert answer.found and answer.path == "unsupported" and answer.span is None
+    assert answer.answer.startswith(UNSUPPORTED["en"]) and "basement garage" in answer.answer
 
 
 def test_replies_stop_after_the_configured_number_of_sentences(engine: ChatEngine) -> None:

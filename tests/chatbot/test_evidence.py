@@ -98,3 +98,15 @@ def test_support_is_the_share_of_the_reply_found_in_the_passages(analyzer: Analy
     korean = "연차 휴가는 며칠인가요?"
     assert support("1년 이상 근무한 직원은 15일의 연차 휴가를 받습니다.", korean, LEAVE_KO, analyzer) > 0.8
     assert support("저는 인공지능 언어 모델이라서 잘 모르겠어요.", korean, LEAVE_KO, analyzer) < 0.3
+
+
+def test_only_real_words_are_supported(analyzer: Analyzer) -> None:
+    """The default (every content word in the passages or the question) turns away a reply with one word that
+    exists nowhere, and counts the words a reply frames its answer with as no claim."""
+    question = "How much annual leave do full-time employees get?"
+    assert support("The answer is: employees receive 15 days.", question, LEAVE_EN, analyzer) == 1.0
+    assert support("Employees receive 15 days of annual leave and a bonus.", question, LEAVE_EN, analyzer) < 1.0
+    korean = "연차 휴가는 며칠인가요?"
+    assert support("문서에 따르면 15일의 유급 연차 휴가를 준다.", korean, LEAVE_KO, analyzer) == 1.0
+    # A word the model made up (seen in real replies), beside real ones: not every word is real.
+    assert support("1년 이상 근무한 직원에게는 15일의 결혈사 휴가를 준다.", korean, LEAVE_KO, analyzer) < 1.0
