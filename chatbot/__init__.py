@@ -9,7 +9,7 @@ import settings as _settings  # noqa: F401  (offline mode before any model libra
 # The storage types the server needs for who is asking (ui talks to chatbot only).
 from storage import UNRESTRICTED, AuditLog, Reader, SearchFilter, Sessions, UsersError, UsersFile
 
-from .engine import Answer, ChatEngine, DoneEvent, Event, SourcesEvent, TokenEvent
+from .engine import Answer, ChatEngine, DoneEvent, Event, QueueEvent, SourcesEvent, TokenEvent
 from .evidence import Evidence
 from .language import detect_language
 from .llm import LLMUnavailable
@@ -29,6 +29,7 @@ __all__ = [
     "Evidence",
     "LLMUnavailable",
     "Passage",
+    "QueueEvent",
     "SearchFilter",
     "SourcesEvent",
     "TokenEvent",

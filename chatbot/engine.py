@@ -33,6 +33,8 @@ _CITATION = re.compile(r"\[(\d+)\]")
 # that answer marked; the evidence as it stands; the evidence after "the documents do not say".
 AnswerPath = Literal["not_found", "reply", "span", "evidence", "unsupported"]
 
+QUEUE_POLL_SECONDS = 0.5  # how often a waiting question looks at its place in the line
+
 # Share of the question's terms the evidence must hold for the answer to lead with it.
 MIN_EVIDENCE_COVERAGE = 0.5
 
@@ -79,6 +81,13 @@ class SourcesEvent:
 
 
 @dataclass(frozen=True)
+class QueueEvent:
+    """The model answers others first: how many are before this question (sent each time it changes)."""
+
+    ahead: int
+
+
+@dataclass(frozen=True)
 class TokenEvent:
     text: str
 
@@ -88,7 +97,7 @@ class DoneEvent:
     answer: Answer
 
 
-Event = SourcesEvent | TokenEvent | DoneEvent
+Event = SourcesEvent | QueueEvent | TokenEvent | DoneEvent
 
 
 @dataclass(frozen=True)
@@ -254,6 +263,7 @@ class ChatEngine:
         guard = EchoGuard(prompt.instructions, f"{answer.standalone}\n{prompt.context}")
         text, echoed = "", False
         try:
+            yield from _place_in_line(generation)
             for piece in generation:
                 if answer.ttft_s is None:
                     answer.ttft_s = time.monotonic() - started
@@ -322,6 +332,16 @@ def open_llm(settings: Settings) -> LocalLLM | RemoteLLM:
         return RemoteLLM(settings.llm_url, settings.llm_name, settings.llm_api_key, settings.llm_timeout,
                          vocabulary=settings.llm_model)
     return LocalLLM(settings.llm_model_path, settings.llm_context, settings.llm_threads)
+
+
+def _place_in_line(generation) -> Iterator[QueueEvent]:
+    """While the model serves others first: this question's place in the line, whenever it changes."""
+    shown = 0
+    while not generation.begun(QUEUE_POLL_SECONDS):
+        ahead = generation.ahead()
+        if ahead != shown:
+            shown = ahead
+            yield QueueEvent(ahead)
 
 
 def _first_sentences(text: str, count: int) -> str:

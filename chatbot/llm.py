@@ -12,7 +12,7 @@ import queue
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 _END = object()
 
@@ -21,7 +21,7 @@ class LLMUnavailable(RuntimeError):
     """The model cannot answer now (its server is down or failed); the message says why and what to set."""
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: a request is itself, whatever its counts
 class Generation:
     """One request's reply. Iterate for text pieces; counts are final when iteration ends."""
 
@@ -30,6 +30,9 @@ class Generation:
     finish_reason: str | None = None  # "stop" or "length" (hit the max-token limit)
     _pieces: queue.Queue = field(default_factory=queue.Queue, repr=False)
     _cancelled: threading.Event = field(default_factory=threading.Event, repr=False)
+    _begun: threading.Event = field(default_factory=threading.Event, repr=False)
+    # Requests before this one in the model's line (set by a model that keeps one; a server queues its own).
+    _ahead: Callable[[], int] = field(default=lambda: 0, repr=False)
 
     def __iter__(self) -> Iterator[str]:
         while (item := self._pieces.get()) is not _END:
@@ -41,6 +44,14 @@ class Generation:
         """Stop generating (the caller went away); harmless after the end."""
         self._cancelled.set()
 
+    def ahead(self) -> int:
+        """How many requests the model serves before it starts this one (0: this one is next or running)."""
+        return self._ahead()
+
+    def begun(self, timeout: float) -> bool:
+        """Wait at most ``timeout`` seconds for the first piece (or the end); True once it is there."""
+        return self._begun.wait(timeout)
+
     # the producer's side
     @property
     def cancelled(self) -> bool:
@@ -49,13 +60,16 @@ class Generation:
     def put(self, piece: str) -> None:
         self.completion_tokens += 1
         self._pieces.put(piece)
+        self._begun.set()
 
     def fail(self, error: BaseException) -> None:
         """Raised to the reader when it reaches this point."""
         self._pieces.put(error)
+        self._begun.set()
 
     def end(self) -> None:
         self._pieces.put(_END)
+        self._begun.set()
 
 
 class TokenCounter:
@@ -98,6 +112,8 @@ class LocalLLM:
         )
         self.name = Path(model_path).stem
         self._jobs: queue.Queue = queue.Queue()
+        self._line: list[Generation] = []  # the requests taken and not finished, the one running first
+        self._lock = threading.Lock()
         threading.Thread(target=self._work, name="llm-worker", daemon=True).start()
 
     def count_tokens(self, text: str) -> int:
@@ -107,10 +123,17 @@ class LocalLLM:
         rendered = self._formatter(messages=messages)
         tokens = self._llm.tokenize(rendered.prompt.encode("utf-8"), add_bos=True, special=True)
         generation = Generation(prompt_tokens=len(tokens))
+        generation._ahead = lambda: self._place(generation)
         template_stop = rendered.stop if isinstance(rendered.stop, list) else [rendered.stop] if rendered.stop else []
         stop = [*template_stop, *(stop or [])]
+        with self._lock:
+            self._line.append(generation)
         self._jobs.put((generation, tokens, stop, max_tokens))
         return generation
+
+    def _place(self, generation: Generation) -> int:
+        with self._lock:
+            return self._line.index(generation) if generation in self._line else 0
 
     def _work(self) -> None:
         while True:
@@ -122,6 +145,8 @@ class LocalLLM:
                 generation.fail(error)
             finally:
                 generation.end()
+                with self._lock:
+                    self._line.remove(generation)
 
     def _run(self, generation: Generation, tokens: list[int], stop: list[str], max_tokens: int) -> None:
         stream = self._llm.create_completion(

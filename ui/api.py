@@ -8,6 +8,8 @@ on): searches, answers and counts hold only what their groups may read.
     POST /api/ask    {"question", "history", "filters"}
          filters (optional): {"folder", "file_types", "since", "until"} (dates as YYYY-MM-DD)
          -> NDJSON stream: {"type": "sources", "found", "sources"},
+            {"type": "queue", "ahead"}... while the model answers others first (each time the
+            number of questions before this one changes),
             {"type": "token", "text"}...,
             {"type": "done", "answer", "found", "supported", "reply", "evidence", "span", "path",
              "sources", "usage", "ttft_s"}
@@ -33,7 +35,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from chatbot import ChatEngine, DoneEvent, Event, LLMUnavailable, Reader, SearchFilter, SourcesEvent, TokenEvent
+from chatbot import (
+    ChatEngine, DoneEvent, Event, LLMUnavailable, QueueEvent, Reader, SearchFilter, SourcesEvent, TokenEvent,
+)
 
 
 class Filters(BaseModel):
@@ -102,6 +106,8 @@ def _ndjson(engine: ChatEngine, request: AskRequest, reader: Reader) -> Iterator
 def _item(event: Event) -> dict:
     if isinstance(event, SourcesEvent):
         return {"type": "sources", "found": event.found, "sources": [p.to_json() for p in event.sources]}
+    if isinstance(event, QueueEvent):
+        return {"type": "queue", "ahead": event.ahead}
     if isinstance(event, TokenEvent):
         return {"type": "token", "text": event.text}
     assert isinstance(event, DoneEvent)

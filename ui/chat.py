@@ -14,7 +14,9 @@ from typing import Iterator
 
 import gradio as gr
 
-from chatbot import ChatEngine, DoneEvent, Event, Evidence, LLMUnavailable, Passage, Reader, SourcesEvent, TokenEvent
+from chatbot import (
+    ChatEngine, DoneEvent, Event, Evidence, LLMUnavailable, Passage, QueueEvent, Reader, SourcesEvent, TokenEvent,
+)
 
 from .i18n import EXAMPLES, LANGUAGES, TEXT, browser_language
 
@@ -133,11 +135,16 @@ def build(engine: ChatEngine, show_account: bool = False) -> gr.Blocks:
             history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
             panel = ""
             events = engine.stream(message, earlier, reader=request.state.reader)
+            waiting = False  # the bubble shows the place in the line, not the answer yet
             for event in _reported(events, TEXT[code]["llm_down"]):
                 if isinstance(event, SourcesEvent):
                     panel = render_sources(event.sources, event.found, code)
+                elif isinstance(event, QueueEvent):
+                    waiting = True
+                    history[-1]["content"] = TEXT[code]["queue"].format(ahead=event.ahead) if event.ahead else ""
                 elif isinstance(event, TokenEvent):
-                    history[-1]["content"] += event.text
+                    history[-1]["content"] = ("" if waiting else history[-1]["content"]) + event.text
+                    waiting = False
                 elif isinstance(event, DoneEvent):
                     history[-1]["content"] = event.answer.answer
                     panel = render_sources(event.answer.sources, event.answer.found, code, event.answer.evidence)

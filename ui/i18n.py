@@ -25,6 +25,7 @@ TEXT: dict[str, dict[str, str]] = {
         "login_missing": "Enter your user name and password.",
         "login_too_many": "Too many failed sign-ins. Try again in {minutes} min.",
         "login_users_broken": "Sign-in is unavailable: the server's users file is broken. Tell your administrator.",
+        "queue": "⏳ The model is answering other questions first: {ahead} before yours.",
         "llm_down": "The language model cannot answer right now. Try again shortly; if it persists, tell your "
                     "administrator (the server log says why).",
     },
@@ -48,6 +49,7 @@ TEXT: dict[str, dict[str, str]] = {
         "login_missing": "사용자 이름과 비밀번호를 입력하세요.",
         "login_too_many": "로그인 실패가 너무 많습니다. {minutes}분 후에 다시 시도하세요.",
         "login_users_broken": "로그인할 수 없습니다: 서버의 사용자 파일이 손상되었습니다. 관리자에게 알려 주세요.",
+        "queue": "⏳ 모델이 다른 질문에 먼저 답하고 있습니다: 앞에 {ahead}개의 질문이 있습니다.",
         "llm_down": "지금은 언어 모델이 답할 수 없습니다. 잠시 후 다시 시도하고, 계속되면 관리자에게 알려 주세요"
                     "(원인은 서버 로그에 있습니다).",
     },

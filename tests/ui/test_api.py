@@ -108,3 +108,24 @@ def test_several_users_at_once_and_a_slow_reader_blocks_no_one(staff: Client) ->
     rest = [json.loads(line) for line in slow]  # the slow reader still gets its whole answer
     slow.close()
     assert rest[-1]["type"] == "done" and rest[-1]["found"]
+
+
+def test_a_question_waiting_for_the_model_is_told_its_place_in_line(staff: Client) -> None:
+    questions = ["How long is the probation period?", "What is the taxi limit for late work?",
+                 "How long must passwords be?"]
+    results: dict[str, list[dict]] = {}
+    threads = [threading.Thread(target=lambda q=q: results.__setitem__(q, staff.ask(q))) for q in questions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert set(results) == set(questions)
+    places = {q: [e["ahead"] for e in events if e["type"] == "queue"] for q, events in results.items()}
+    # Three at once on one model: at least one waited, and was told how many were before it, counting down.
+    waited = [ahead for ahead in places.values() if ahead]
+    assert waited and all(a[0] >= 1 and a == sorted(a, reverse=True) for a in waited), places
+    for question, events in results.items():
+        kinds = [e["type"] for e in events]
+        assert kinds[0] == "sources" and kinds[-1] == "done" and events[-1]["standalone"] == question
+        if "queue" in kinds and "token" in kinds:  # the place in line comes before the answer's words
+            assert max(i for i, k in enumerate(kinds) if k == "queue") < kinds.index("token")
