@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterator, Literal
 
 from settings import Settings
@@ -23,7 +23,7 @@ from .prompt import Prompt, build_prompt
 from .rerank import Reranker
 from .retrieve import Passage, Retriever
 from .sentences import SentencePool, SentenceMatcher, split_sentences
-from .span import TYPED, Span, answer_span, asked_for
+from .span import TYPED, Span, answer_span, asked_for, question_names
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class Answer:
     reply: str = ""  # the model's own words; the answer only when the passages support them
     supported: bool = False
     evidence: list[Evidence] = field(default_factory=list)
-    span: Span | None = None  # the words of the first evidence sentence that answer, when the answer leads with them
+    span: Span | None = None  # the words of an evidence sentence that answer, when the answer leads with them
     path: AnswerPath = "not_found"
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -286,7 +286,7 @@ class ChatEngine:
         answer.evidence = find_evidence(prepared.sentences, prepared.question_scores, prepared.citations,
                                         prompt.passages, answer.reply if answer.supported else None)
         # The final answer (DoneEvent) is authoritative: it replaces what the stream showed.
-        if answer.supported:
+        if answer.supported and self._names_held(answer.standalone, prompt.passages, answer.language):
             answer.path, answer.answer = "reply", _with_citation(answer.reply, prompt.passages, answer.evidence)
         else:
             self._lead_with_evidence(answer)
@@ -296,9 +296,9 @@ class ChatEngine:
         """The answer from the evidence: with the words that answer marked, when they can be told apart;
         as it stands otherwise; after "the documents do not clearly answer" when it does not answer."""
         evidence, language = answer.evidence, answer.language
-        span = answer_span(answer.standalone, evidence[0].sentence, language, self.analyzer, answer.reply) \
-            if evidence else None
-        if not self._answers(answer.standalone, evidence, span, language):
+        span = self._span(answer.standalone, evidence, language, answer.reply)
+        if not self._answers(answer.standalone, evidence, span, language) or \
+                not self._names_held(answer.standalone, answer.sources, language):
             answer.path, answer.answer = "unsupported", f"{UNSUPPORTED[language]} {_quotes(evidence)}"
         elif span is None:
             answer.path, answer.answer = "evidence", f"{EVIDENCE_LEAD[language]} {_quotes(evidence)}"
@@ -306,12 +306,31 @@ class ChatEngine:
             lead = SPAN_LEAD[language].format(span=span.text)
             answer.span, answer.path, answer.answer = span, "span", f"{lead}\n\n{_quotes(evidence, span)}"
 
+    def _span(self, question: str, evidence: list[Evidence], language: Language, reply: str) -> Span | None:
+        """The words that answer, in the first evidence sentence (best first) where they can be told apart."""
+        for number, item in enumerate(evidence):
+            span = answer_span(question, item.sentence, language, self.analyzer, reply)
+            if span is not None:
+                return replace(span, sentence=number)
+        return None
+
+    def _names_held(self, question: str, passages: list[Passage], language: Language) -> bool:
+        """Every name the question is about (a place, a person, an organisation) is in the passages:
+        a passage about Kenya's roads does not answer a question about Tokyo's."""
+        text = " ".join(p.text for p in passages)
+        terms = set(self.analyzer.terms(text))
+        return all(name in text or set(self.analyzer.terms(name)) <= terms
+                   for name in question_names(question, language, self.analyzer))
+
     def _answers(self, question: str, evidence: list[Evidence], span: Span | None, language: Language) -> bool:
         """The evidence answers unless it lacks the question's terms or holds nothing of the kind asked
         for (no number for "how many", no date for "when")."""
-        question_terms = set(self.analyzer.terms(question))
-        held = question_terms & set(self.analyzer.terms(" ".join(e.sentence for e in evidence)))
-        if not evidence or len(held) < MIN_EVIDENCE_COVERAGE * len(question_terms):
+        # The terms that say what is asked, not whom or where about: a heading that names the company
+        # does not answer a question on its dress code.
+        names = {t for name in question_names(question, language, self.analyzer) for t in self.analyzer.terms(name)}
+        key_terms = set(self.analyzer.terms(question)) - names
+        held = key_terms & set(self.analyzer.terms(" ".join(e.sentence for e in evidence)))
+        if not evidence or len(held) < MIN_EVIDENCE_COVERAGE * len(key_terms):
             return False
         return span is not None or asked_for(question, language) not in TYPED
 
@@ -361,11 +380,11 @@ def _with_citation(text: str, passages: list[Passage], evidence: list[Evidence])
 
 
 def _quotes(evidence: list[Evidence], span: Span | None = None) -> str:
-    """The evidence sentences quoted with their citations; the span marked in the first."""
+    """The evidence sentences quoted with their citations; the span marked in its sentence."""
     quoted = []
     for number, item in enumerate(evidence):
         text = item.sentence
-        if span is not None and number == 0:
+        if span is not None and number == span.sentence:
             text = f"{text[:span.start]}**{span.text}**{text[span.end:]}"
         quoted.append(f"“{text}” [{item.citation}]")
     return " ".join(quoted)

@@ -20,7 +20,12 @@ cites_gold, supported (share of replies the passages support),
 hit_token_limit, and ``paths``: for each way an answer is made (the model's
 reply, the evidence with a span marked, the evidence alone, the evidence
 after "not clearly supported", not found) the share of questions that took
-it and, among them, answer_contains.
+it and, among them, answer_contains. ``answerable_confident`` and
+``unanswerable_confident``: the share of the pack's questions, and of
+on-topic questions its documents do not answer (benchmarks/unanswerable/,
+written for this product), whose answer presents something as the answer
+(the reply or the evidence led with) rather than not found or "not clearly
+supported".
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import ingest
-from settings import Settings
+from settings import REPO_ROOT, Settings
 
 from .engine import Answer, ChatEngine
 from .language import detect_language
@@ -44,6 +49,9 @@ KS = (1, 5, 10)
 # Each ranker alone, as fusion weights (dense, BM25 terms, BM25 Hangul bigrams).
 SINGLE_RANKERS = {"dense": (1.0, 0.0, 0.0), "bm25": (0.0, 1.0, 0.0), "bigrams": (0.0, 0.0, 1.0)}
 _CITATION = re.compile(r"\[(\d+)\]")
+# Answers that present something as the answer: the reply, or the evidence led with (marked or not);
+# not "not found", nor "the documents do not clearly support an answer".
+CONFIDENT = ("reply", "span", "evidence")
 
 
 @dataclass(frozen=True)
@@ -97,10 +105,30 @@ def run_eval(
     report = ingest.run(scoped, embedder=engine.embedder, progress=progress)
     if report.failed:
         print(f"eval: {len(report.failed)} corpus files failed to ingest", file=sys.stderr)
+    unanswerable = load_unanswerable(folder)
     results = {}
     for lang, questions in load_questions(folder, limit).items():
         results[lang] = _evaluate(engine, questions, retrieval_only, progress)
+        if not retrieval_only and unanswerable.get(lang):
+            results[lang]["unanswerable_confident"] = _confident_share(engine, unanswerable[lang])
+            results[lang]["unanswerable_n"] = len(unanswerable[lang])
     return results
+
+
+def load_unanswerable(folder: Path) -> dict[str, list[str]]:
+    """The pack's on-topic questions its documents do not answer, by language: written for this product,
+    kept in benchmarks/unanswerable/NAME.jsonl (NAME: the pack's folder name); none when absent."""
+    path = REPO_ROOT / "benchmarks" / "unanswerable" / f"{folder.resolve().name}.jsonl"
+    by_lang: dict[str, list[str]] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            by_lang.setdefault(item["lang"], []).append(item["question"])
+    return by_lang
+
+
+def _confident_share(engine: ChatEngine, questions: list[str]) -> float:
+    return round(sum(engine.ask(q).path in CONFIDENT for q in questions) / len(questions), 3)
 
 
 def _evaluate(engine: ChatEngine, questions: list[Question], retrieval_only: bool, progress: bool) -> dict:
@@ -144,6 +172,7 @@ def _evaluate(engine: ChatEngine, questions: list[Question], retrieval_only: boo
             "reply_contains": round(reply_contains / n, 3),
             "evidence_contains": round(evidence_contains / n, 3),
             "span_contains": round(span_contains / n, 3),
+            "answerable_confident": round(sum(a.path in CONFIDENT for a in answers) / n, 3),
             "paths": {path: {"share": round(len(hits) / n, 3), "answer_contains": round(sum(hits) / len(hits), 3)}
                       for path, hits in sorted(paths.items())},
             "supported": round(sum(a.supported for a in answered) / n, 3),

@@ -55,7 +55,7 @@ _ASKS: dict[Language, list[tuple[Kind, re.Pattern]]] = {
 _MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
 _NUMBER_WORDS = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
                  r"forty|fifty|hundred|thousand|million|billion|dozen|half)")
-_EN_DATE = re.compile(rf"\b(?:{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{3,4}}|\d{{1,2}}\s+{_MONTHS}\s+\d{{3,4}}|"
+_EN_DATE = re.compile(rf"(?<![\d,.])\b(?:{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{3,4}}|\d{{1,2}}\s+{_MONTHS}\s+\d{{3,4}}|"
                       rf"{_MONTHS}\s+\d{{3,4}}|{_MONTHS}\s+\d{{1,2}}|(?:the\s+)?\d{{3,4}}s|\d{{1,2}}(?:st|nd|rd|th)"
                       rf"\s+century|\d{{3,4}}(?:\s?(?:BC|AD|BCE|CE))?)\b")
 _EN_NUMBER = re.compile(rf"(?:[$€£₩¥]\s?)?\b(?:\d[\d,.]*|{_NUMBER_WORDS})(?:\s?(?:%|percent|per cent|million|"
@@ -76,6 +76,7 @@ class Span:
     start: int  # characters of the evidence sentence
     end: int
     text: str
+    sentence: int = 0  # which of the answer's evidence sentences holds it
 
 
 @dataclass(frozen=True)
@@ -103,8 +104,10 @@ def answer_span(question: str, sentence: str, language: Language, analyzer: Anal
     if kind == "reason":
         return None  # a reason or a manner is a clause: the whole evidence sentence answers
     question_terms = set(analyzer.terms(question))
+    units = expected_units(question, language, analyzer)
     candidates = [c for c in _candidates(sentence, language, analyzer)
-                  if _fits(c.kind, kind) and _new_terms(sentence[c.start:c.end], question_terms, analyzer)]
+                  if _fits(c.kind, kind) and _new_terms(sentence[c.start:c.end], question_terms, analyzer)
+                  and (units is None or _has_unit(_with_next_words(sentence, c), units, analyzer))]
     pointed = _pointed(sentence, reply, question_terms, language, analyzer)
     if pointed is not None and kind == "thing":
         candidates.append(_Candidate(pointed.start, pointed.end, "thing"))
@@ -167,6 +170,58 @@ def _pointed(sentence: str, reply: str, question_terms: set[str], language: Lang
         return None
     start, end = words[i].start(), _trim(sentence, words[i].start(), words[j].end())
     return Span(start, end, sentence[start:end])
+
+
+# What an amount of money is written with.
+_MONEY = re.compile(r"[$€£₩¥]|\b(dollars?|pounds?|euros?|won|yen|francs?|marks?|guineas?|shillings?|pence|"
+                    r"cents?|usd|krw|gbp|eur)\b|원|달러|엔|유로|위안|파운드|프랑", re.I)
+_MONEY_WORDS = re.compile(r"\b(price|cost|costs|pay|paid|fee|fees|tuition|salary|wage|wages|worth|value|spend|"
+                          r"spent|sell|sold|budget|endowment|fare|fine|charge)\b|가격|요금|비용|금액|연봉|"
+                          r"이적료|입장료|재산|값|월급|수당|예산|출고가", re.I)
+_DURATION = {"second", "minut", "hour", "day", "week", "month", "year", "decad", "centuri"}
+
+
+def expected_units(question: str, language: Language, analyzer: Analyzer) -> set[str] | None:
+    """What a number that answers must be counted in: money for a price, the counter after 몇 ("몇 층": 층),
+    the thing after "how many" ("how many soldiers": soldier), a duration for "how long"; None: any."""
+    if re.search(r"\bhow much\b|얼마", question, re.I) and _MONEY_WORDS.search(question):
+        return {"money"}
+    if language == "ko":
+        morphemes = analyzer.morphemes(question)
+        counters = [after.form for before, after in zip(morphemes, morphemes[1:]) if before.form == "몇"]
+        return {counters[0]} if counters and counters[0] not in ("년", "월", "일") else None
+    many = re.search(r"\bhow many ([a-z]+)", question, re.I)
+    if many:
+        return set(analyzer.terms(many.group(1))) or None
+    if re.search(r"\bhow long (did|does|do|is|was|will|has|have)\b", question, re.I):
+        return set(_DURATION) | {"long"}
+    return None
+
+
+def _with_next_words(sentence: str, candidate: _Candidate, count: int = 2) -> str:
+    """The candidate and the words after it, where its unit may stand ("1,000 British soldiers")."""
+    rest = re.match(r"(?:\s*\S+){0,%d}" % count, sentence[candidate.end:])
+    return sentence[candidate.start:candidate.end + (rest.end() if rest else 0)]
+
+
+def _has_unit(text: str, units: set[str], analyzer: Analyzer) -> bool:
+    if units == {"money"}:
+        return bool(_MONEY.search(text))
+    return any(unit in text for unit in units) or bool(set(analyzer.terms(text)) & units)
+
+
+_QUESTION_WORDS = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how", "in", "on", "at", "the",
+                   "a", "an", "of", "is", "was", "are", "were", "do", "does", "did", "i", "name"}
+
+
+def question_names(question: str, language: Language, analyzer: Analyzer) -> list[str]:
+    """The names a question is about (capitalised words after its first in English, Kiwi's proper
+    nouns in Korean): passages that hold none of one cannot answer it."""
+    if language == "ko":
+        return [m.form for m in analyzer.morphemes(question) if m.tag == "NNP" and len(m.form) > 1]
+    words = re.findall(r"\b[A-Z][\w-]*", question)[1:] if question[:1].isupper() else \
+        re.findall(r"\b[A-Z][\w-]*", question)
+    return [w for w in words if w.lower() not in _QUESTION_WORDS]
 
 
 def _fits(found: Kind, asked: Kind) -> bool:

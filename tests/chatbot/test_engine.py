@@ -7,6 +7,7 @@ from pathlib import Path
 
 import ingest
 from chatbot import ChatEngine, DoneEvent, SourcesEvent, TokenEvent
+from chatbot.eval import CONFIDENT
 from chatbot.language import NOT_FOUND, SPAN_LEAD, UNSUPPORTED
 from settings import Settings
 
@@ -151,3 +152,29 @@ def test_prompt_window_follows_the_question_language(engine: ChatEngine) -> None
     assert max(sentences_per_passage(engine, english, "en")) > 1
     wider = ChatEngine(engine.settings.model_copy(update={"context_window": {"ko": 1}}), engine.embedder, engine.llm)
     assert max(sentences_per_passage(wider, korean, "ko")) > 1
+
+
+# On the sample documents' topics (the company, its offices, its pay), answered nowhere in them.
+UNANSWERABLE = [
+    "Who is the CEO of Hanbit Robotics?", "When does the company summer party take place?",
+    "What is the dress code at Hanbit Robotics?", "How much is the parking fee for visitors at the Pangyo office?",
+    "방문객 주차 요금은 얼마인가요?", "한빛로보틱스의 대표이사는 누구인가요?", "회사 야유회는 언제 열리나요?",
+    "사내 식당의 점심 가격은 얼마인가요?",
+]
+
+
+def test_on_topic_questions_the_documents_do_not_answer_get_no_confident_answer(engine: ChatEngine) -> None:
+    answers = {question: engine.ask(question) for question in UNANSWERABLE}
+    confident = {q: a.answer for q, a in answers.items() if a.path in CONFIDENT}
+    assert confident == {}
+    for answer in answers.values():  # "not found", or "not clearly supported" and the closest passage
+        assert answer.answer.startswith((NOT_FOUND[answer.language], UNSUPPORTED[answer.language]))
+
+
+def test_the_words_that_answer_may_stand_in_the_second_evidence_sentence(engine: ChatEngine) -> None:
+    strict = ChatEngine(engine.settings.model_copy(update={"min_support": 1.01}), engine.embedder, engine.llm)
+    answer = strict.ask("수습 기간은 얼마나 되나요?")
+    # The best sentence for the question ("팀장과 면담하여 수습 기간 목표를 정합니다") holds no duration;
+    # the next one does, and is marked.
+    assert answer.path == "span" and answer.span.text == "3개월" and "**3개월**" in answer.answer
+    assert answer.evidence[answer.span.sentence].sentence[answer.span.start:answer.span.end] == "3개월"

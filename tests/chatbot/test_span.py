@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chatbot.eval import span_holds
-from chatbot.span import answer_span, asked_for
+from chatbot.span import answer_span, asked_for, expected_units, question_names
 from storage import Analyzer
 
 
@@ -76,3 +76,33 @@ def test_span_holds_a_gold_answer_and_is_not_much_longer() -> None:
     assert not span_holds("Employees receive 15 days", ["15 days"])  # 25 > max(2 × 7, 20)
     assert span_holds("Toyota Corona Mark II sedans", ["Toyota Corona Mark II"])  # within twice the gold
     assert not span_holds("15", ["15 days"])
+
+
+@pytest.mark.parametrize(("question", "language", "units"), [
+    ("How much did James Watt sell his first engine for?", "en", {"money"}),
+    ("How many soldiers died at the siege?", "en", {"soldier"}),
+    ("금강산 관광의 입장료는 얼마인가?", "ko", {"money"}),
+    ("금강산에서 가장 높은 호텔은 몇 층인가?", "ko", {"층"}),
+    ("연차 휴가는 며칠인가요?", "ko", None),
+    ("How long must passwords be?", "en", None),
+])
+def test_what_a_number_that_answers_is_counted_in(analyzer: Analyzer, question: str, language: str, units) -> None:
+    assert expected_units(question, language, analyzer) == units
+
+
+def test_a_number_of_another_unit_is_not_the_answer(analyzer: Analyzer) -> None:
+    # On the topic, with numbers, but none of them a price, a count of soldiers, or floors.
+    assert answer_span("How much did Luther pay for his house?", "Luther came back to Wittenberg in December 1521.",
+                       "en", analyzer) is None
+    assert answer_span("How many jaguars live there?", "One square kilometre (247 acres) holds 90,790 tonnes.",
+                       "en", analyzer) is None
+    assert answer_span("호텔은 몇 층인가?", "2001년부터 3년 동안 호텔식 여객선을 이용했다.", "ko", analyzer) is None
+    span = answer_span("How many soldiers died?", "Approximately 1,000 British soldiers were killed.", "en", analyzer)
+    assert span is not None and span.text.startswith("1,000")  # never "000" out of "1,000"
+
+
+def test_the_names_a_question_is_about(analyzer: Analyzer) -> None:
+    assert question_names("What is the speed limit on Kenyan highways?", "en", analyzer) == ["Kenyan"]
+    assert question_names("Who is the CEO of Hanbit Robotics?", "en", analyzer) == ["CEO", "Hanbit", "Robotics"]
+    assert question_names("How many days of leave do I get?", "en", analyzer) == []
+    assert "반기문" in question_names("반기문의 혈액형은 무엇인가?", "ko", analyzer)
