@@ -108,7 +108,7 @@ def answer_span(question: str, sentence: str, language: Language, analyzer: Anal
     candidates = [c for c in _candidates(sentence, language, analyzer)
                   if _fits(c.kind, kind) and _new_terms(sentence[c.start:c.end], question_terms, analyzer)
                   and (units is None or _has_unit(_with_next_words(sentence, c), units, analyzer))]
-    pointed = _pointed(sentence, reply, question_terms, language, analyzer)
+    pointed = _pointed(sentence, reply, question_terms, analyzer)
     if pointed is not None and kind == "thing":
         candidates.append(_Candidate(pointed.start, pointed.end, "thing"))
     if not candidates:
@@ -139,11 +139,10 @@ def _distance(candidate: _Candidate, anchor: int) -> int:
     return max(0, anchor - candidate.end)
 
 
-def _pointed(sentence: str, reply: str, question_terms: set[str], language: Language,
-             analyzer: Analyzer) -> Span | None:
+def _pointed(sentence: str, reply: str, question_terms: set[str], analyzer: Analyzer) -> Span | None:
     """The longest run of the sentence's words that the reply also says, without the question's words at
     its ends; None when the reply shares no new word with the sentence."""
-    words = [m for m in re.finditer(r"[^\s,;:()“”\"]+", sentence)]
+    words = list(re.finditer(r"[^\s,;:()“”\"]+", sentence))
     said = _squeeze(reply)
     if not said:
         return None
