@@ -354,13 +354,16 @@ def open_llm(settings: Settings) -> LocalLLM | RemoteLLM:
 
 
 def _place_in_line(generation) -> Iterator[QueueEvent]:
-    """While the model serves others first: this question's place in the line, whenever it changes."""
+    """While the model serves others first: this question's place in the line, at once and whenever it
+    changes."""
     shown = 0
-    while not generation.begun(QUEUE_POLL_SECONDS):
+    while True:
         ahead = generation.ahead()
         if ahead != shown:
             shown = ahead
             yield QueueEvent(ahead)
+        if generation.begun(QUEUE_POLL_SECONDS):
+            return
 
 
 def _first_sentences(text: str, count: int) -> str:

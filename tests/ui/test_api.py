@@ -112,7 +112,7 @@ def test_several_users_at_once_and_a_slow_reader_blocks_no_one(staff: Client) ->
 
 def test_a_question_waiting_for_the_model_is_told_its_place_in_line(staff: Client) -> None:
     questions = ["How long is the probation period?", "What is the taxi limit for late work?",
-                 "How long must passwords be?"]
+                 "How long must passwords be?", "How many days of annual leave do employees get?"]
     results: dict[str, list[dict]] = {}
     threads = [threading.Thread(target=lambda q=q: results.__setitem__(q, staff.ask(q))) for q in questions]
     for thread in threads:
@@ -121,7 +121,7 @@ def test_a_question_waiting_for_the_model_is_told_its_place_in_line(staff: Clien
         thread.join(timeout=300)
     assert set(results) == set(questions)
     places = {q: [e["ahead"] for e in events if e["type"] == "queue"] for q, events in results.items()}
-    # Three at once on one model: at least one waited, and was told how many were before it, counting down.
+    # Four at once on one model: those behind another are told at once how many are before them, counting down.
     waited = [ahead for ahead in places.values() if ahead]
     assert waited and all(a[0] >= 1 and a == sorted(a, reverse=True) for a in waited), places
     for question, events in results.items():
