@@ -286,19 +286,19 @@ class ChatEngine:
         answer.evidence = find_evidence(prepared.sentences, prepared.question_scores, prepared.citations,
                                         prompt.passages, answer.reply if answer.supported else None)
         # The final answer (DoneEvent) is authoritative: it replaces what the stream showed.
-        if answer.supported and self._names_held(answer.standalone, prompt.passages, answer.language):
+        names_held = self._names_held(answer.standalone, prompt.passages, answer.language)
+        if answer.supported and names_held:
             answer.path, answer.answer = "reply", _with_citation(answer.reply, prompt.passages, answer.evidence)
         else:
-            self._lead_with_evidence(answer)
+            self._lead_with_evidence(answer, names_held)
         yield self._done(reader, answer)
 
-    def _lead_with_evidence(self, answer: Answer) -> None:
+    def _lead_with_evidence(self, answer: Answer, names_held: bool) -> None:
         """The answer from the evidence: with the words that answer marked, when they can be told apart;
         as it stands otherwise; after "the documents do not clearly answer" when it does not answer."""
         evidence, language = answer.evidence, answer.language
         span = self._span(answer.standalone, evidence, language, answer.reply)
-        if not self._answers(answer.standalone, evidence, span, language) or \
-                not self._names_held(answer.standalone, answer.sources, language):
+        if not names_held or not self._answers(answer.standalone, evidence, span, language):
             answer.path, answer.answer = "unsupported", f"{UNSUPPORTED[language]} {_quotes(evidence)}"
         elif span is None:
             answer.path, answer.answer = "evidence", f"{EVIDENCE_LEAD[language]} {_quotes(evidence)}"
@@ -318,9 +318,11 @@ class ChatEngine:
         """Every name the question is about (a place, a person, an organisation) is in the passages:
         a passage about Kenya's roads does not answer a question about Tokyo's."""
         text = " ".join(p.text for p in passages)
-        terms = set(self.analyzer.terms(text))
-        return all(name in text or set(self.analyzer.terms(name)) <= terms
-                   for name in question_names(question, language, self.analyzer))
+        missing = [name for name in question_names(question, language, self.analyzer) if name not in text]
+        if not missing:  # the usual case: no analysis of the passages needed
+            return True
+        terms = set(self.analyzer.terms(text))  # "Harvard's" is held by "Harvard"
+        return all(set(self.analyzer.terms(name)) <= terms for name in missing)
 
     def _answers(self, question: str, evidence: list[Evidence], span: Span | None, language: Language) -> bool:
         """The evidence answers unless it lacks the question's terms or holds nothing of the kind asked
