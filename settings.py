@@ -198,6 +198,9 @@ class Settings(BaseSettings):
         "plain", description="hash: the audit log keeps questions and answers as keyed hashes only.",
     )
     audit_days: int = Field(365, gt=0, description="Audit log files older than this many days are deleted.")
+    conversation_days: int = Field(
+        365, gt=0, description="Saved chats not used for this many days are deleted.",
+    )
 
     @field_validator("default_groups", "trusted_proxies", mode="before")
     @classmethod
@@ -280,6 +283,10 @@ class Settings(BaseSettings):
     @property
     def audit_dir(self) -> Path:
         return self.data_dir / "audit"
+
+    @property
+    def conversations_path(self) -> Path:
+        return self.data_dir / "conversations" / "conversations.sqlite3"
 
 
 @lru_cache(maxsize=1)

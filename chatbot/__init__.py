@@ -7,18 +7,26 @@
 
 import settings as _settings  # noqa: F401  (offline mode before any model library loads)
 # The storage types the server needs for who is asking (ui talks to chatbot only).
-from storage import UNRESTRICTED, AuditLog, Reader, SearchFilter, Sessions, UsersError, UsersFile
+from storage import (
+    UNRESTRICTED, AuditLog, Conversation, Conversations, Reader, SearchFilter, Sessions, Turn, UsersError, UsersFile,
+)
 
 from .engine import Answer, ChatEngine, DoneEvent, Event, QueueEvent, SourcesEvent, TokenEvent
 from .evidence import Evidence
 from .language import detect_language
 from .llm import LLMUnavailable
+from .reading import ContextChunk, SourceContext
 from .retrieve import Passage
 
 __all__ = [
     "UNRESTRICTED",
     "Answer",
     "AuditLog",
+    "ContextChunk",
+    "Conversation",
+    "Conversations",
+    "SourceContext",
+    "Turn",
     "Reader",
     "Sessions",
     "UsersError",

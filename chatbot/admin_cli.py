@@ -5,7 +5,7 @@
     users remove NAME
     users passwd NAME [--password-stdin]
     audit [--user NAME] [--since YYYY-MM-DD] [--json]
-    backup DIR       store, users file and audit log into a new folder (the server may keep running)
+    backup DIR       store, users file, audit log and saved chats into a new folder (the server may keep running)
     restore DIR      put a backup back (stop the server first)
 
 Without --password-stdin the password is asked for on the terminal, twice.
@@ -44,7 +44,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     audit.add_argument("--user", help="only this user's questions")
     audit.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD", help="from this day on")
     audit.add_argument("--json", action="store_true", help="one JSON object per line")
-    for name, text in (("backup", "copy the store, users file and audit log into a new folder"),
+    for name, text in (("backup", "copy the store, users file, audit log and saved chats into a new folder"),
                        ("restore", "put a backup back in place (stop the server first)")):
         commands.add_parser(name, help=text).add_argument("folder", type=Path)
 

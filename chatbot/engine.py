@@ -6,6 +6,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Iterator, Literal
 
 from settings import Settings
@@ -20,6 +21,7 @@ from .language import EVIDENCE_LEAD, NOT_FOUND, SPAN_LEAD, UNSUPPORTED, Language
 from .llm import LocalLLM, TokenCounter
 from .remote_llm import RemoteLLM
 from .prompt import Prompt, build_prompt
+from .reading import SourceContext, original_file, read_context
 from .rerank import Reranker
 from .retrieve import Passage, Retriever
 from .sentences import SentencePool, SentenceMatcher, split_sentences
@@ -37,6 +39,8 @@ QUEUE_POLL_SECONDS = 0.5  # how often a waiting question looks at its place in t
 
 # Share of the question's terms the evidence must hold for the answer to lead with it.
 MIN_EVIDENCE_COVERAGE = 0.5
+
+CONTEXT_RADIUS = 3  # chunks shown either side of a cited one when its source is read in context
 
 
 @dataclass
@@ -160,6 +164,16 @@ class ChatEngine:
 
     def chunk_count(self, reader: Reader = UNRESTRICTED) -> int:
         return sum(len(record.chunk_ids) for record in self.store.files_readable(reader))
+
+    def context(self, source: str, chunk: int, version: str = "", reader: Reader = UNRESTRICTED,
+                radius: int = CONTEXT_RADIUS) -> SourceContext | None:
+        """A cited chunk among its neighbours in the file, for reading the source; None for a file the
+        reader may not read, or one not indexed."""
+        return read_context(self.store, reader, source, chunk, version, radius)
+
+    def original(self, source: str, reader: Reader = UNRESTRICTED) -> Path | None:
+        """The indexed file itself (for download), when the reader may read it."""
+        return original_file(self.store, self.settings.docs_dir, reader, source)
 
     def search(
         self, query: str, k: int | None = None, search_filter: SearchFilter | None = None,

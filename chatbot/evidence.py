@@ -44,7 +44,7 @@ class Evidence:
 
     def to_json(self) -> dict:
         return {"source": self.source, "page": self.page, "location": self.location,
-                "sentence": self.sentence, "passage": self.citation}
+                "sentence": self.sentence, "passage": self.citation, "start": self.start, "end": self.end}
 
 
 # Terms (as the Analyzer gives them: English stems, Kiwi morphemes) of the words a reply frames

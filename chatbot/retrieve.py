@@ -54,14 +54,7 @@ class Passage:
 
     @property
     def location(self) -> str:
-        """'p. 3', 'slide 2', 'sheet Travel' or ''."""
-        if self.page is not None:
-            return f"p. {self.page}"
-        if self.slide is not None:
-            return f"slide {self.slide}"
-        if self.sheet is not None:
-            return f"sheet {self.sheet}"
-        return ""
+        return location(self.page, self.slide, self.sheet)
 
     @property
     def label(self) -> str:
@@ -74,6 +67,9 @@ class Passage:
             "slide": self.slide,
             "sheet": self.sheet,
             "heading": self.heading,
+            "label": self.label,
+            "chunk": self.chunk_index,
+            "version": self.content_hash,
             "score": round(self.score, 5),
             "dense": round(self.dense, 4),
             "coverage": round(self.coverage, 3),
@@ -262,13 +258,31 @@ def _join_run(texts: dict[int, str], first: int, last: int) -> str:
 
 
 def _join_chunks(text: str, following: str) -> str:
-    """Two consecutive chunks as one text: the chunker repeats the end of one at the start of the next."""
+    """Two consecutive chunks as one text."""
     if not text:
         return following
+    size = overlap(text, following)
+    return text + following[size:] if size else f"{text}\n{following}"
+
+
+def overlap(text: str, following: str) -> int:
+    """How many characters at the start of a chunk repeat the end of the one before it (the chunker's
+    overlap); 0 when none does."""
     for size in range(min(len(text), len(following)), MIN_OVERLAP - 1, -1):
         if text.endswith(following[:size]):
-            return text + following[size:]
-    return f"{text}\n{following}"
+            return size
+    return 0
+
+
+def location(page: int | None, slide: int | None, sheet: str | None) -> str:
+    """Where in its file a chunk is: 'p. 3', 'slide 2', 'sheet Travel' or ''."""
+    if page is not None:
+        return f"p. {page}"
+    if slide is not None:
+        return f"slide {slide}"
+    if sheet is not None:
+        return f"sheet {sheet}"
+    return ""
 
 
 def _passage(chunk_id: str, text: str, meta: dict, vector: list[float], fused: float,

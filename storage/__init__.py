@@ -1,4 +1,5 @@
-"""Persistence: the Chroma collection of chunks, the ingest manifest, the embedder; users, sessions, audit log.
+"""Persistence: the Chroma collection of chunks, the ingest manifest, the embedder; users, sessions, saved chats,
+audit log.
 
 `ingest` writes through `writer`; `chatbot` reads through `Store`.
 """
@@ -8,6 +9,7 @@ import settings as _settings  # noqa: F401  (offline mode before any model libra
 from .access import UNRESTRICTED, Reader, acl_metadata, valid_group
 from .audit import AuditEntry, AuditLog
 from .backup import backup, restore
+from .conversations import Conversation, Conversations, Turn
 from .embedding import Embedder, model_fingerprint
 from .filters import SearchFilter
 from .lexical import HANGUL_RUN, STOPWORDS, Analyzer, LexicalIndex, Morpheme, as_metadata, indexed_text
@@ -28,6 +30,9 @@ __all__ = [
     "UNRESTRICTED",
     "AuditEntry",
     "AuditLog",
+    "Conversation",
+    "Conversations",
+    "Turn",
     "Reader",
     "Sessions",
     "User",

@@ -1,4 +1,5 @@
-"""Backup and restore: the store (Chroma, manifest, keyword index), the users file and the audit log.
+"""Backup and restore: the store (Chroma, manifest, keyword index), the users file, the audit log and
+the saved chats.
 
 A backup holds the writer lock, so no ingest changes the store while it is
 copied; the server only reads the store, so it may keep serving. SQLite
@@ -39,12 +40,16 @@ def backup(settings: Settings, target: Path) -> dict:
     if settings.audit_dir.is_dir():
         shutil.copytree(settings.audit_dir, target / "audit")
         copied["audit"] = "audit"
+    if settings.conversations_path.exists():
+        _copy_database(settings.conversations_path, target / "conversations.sqlite3")
+        copied["conversations"] = "conversations.sqlite3"
     (target / INDEX).write_text(json.dumps(copied, indent=2))
     return copied
 
 
 def restore(settings: Settings, source: Path) -> dict:
-    """Put a backup back in place of the current store, users file and audit log; what was restored."""
+    """Put a backup back in place of the current store, users file, audit log and saved chats; what was
+    restored."""
     try:
         copied = json.loads((source / INDEX).read_text())
     except (OSError, ValueError):
@@ -62,6 +67,11 @@ def restore(settings: Settings, source: Path) -> dict:
     if "audit" in copied:
         shutil.rmtree(settings.audit_dir, ignore_errors=True)
         shutil.copytree(source / copied["audit"], settings.audit_dir)
+    if "conversations" in copied:
+        for stale in settings.conversations_path.parent.glob(f"{settings.conversations_path.name}*"):
+            stale.unlink()  # the database and its -wal/-shm files: a stale log must not be replayed onto it
+        settings.conversations_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _copy_database(source / copied["conversations"], settings.conversations_path)
     return copied
 
 
@@ -73,11 +83,16 @@ def _copy_store(source: Path, target: Path) -> None:
             continue
         (target / relative).parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".sqlite3":
-            src, dst = sqlite3.connect(path), sqlite3.connect(target / relative)
-            try:
-                src.backup(dst)
-            finally:
-                src.close()
-                dst.close()
+            _copy_database(path, target / relative)
         else:
             shutil.copy2(path, target / relative)
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    """A consistent copy of a SQLite database in use, through SQLite's backup."""
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()

@@ -220,13 +220,14 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def start_server(settings: Settings, log: Path, extra_env: dict[str, str] | None = None,
-                 command_prefix: list[str] | None = None) -> tuple[str, subprocess.Popen]:
-    """python -m ui on a free port over these settings' store and data, signed-in only; up when it returns."""
-    port = free_port()
+                 command_prefix: list[str] | None = None, port: int | None = None) -> tuple[str, subprocess.Popen]:
+    """python -m ui on a free port (or this one) over these settings' store and data, signed-in only unless
+    RAG_AUTH=0 is in extra_env; up when it returns."""
+    port = port or free_port()
     env = {**os.environ, "RAG_STORE_DIR": str(settings.store_path), "RAG_DATA_DIR": str(settings.data_dir),
            "RAG_DOCS_DIR": str(settings.docs_dir), "RAG_PORT": str(port), "RAG_HOST": "127.0.0.1",
            "RAG_AUTH": "1", **(extra_env or {})}
-    with open(log, "w") as output:
+    with open(log, "a") as output:  # a restarted server's log follows the first one's
         process = subprocess.Popen([*(command_prefix or []), sys.executable, "-m", "ui"], cwd=REPO_ROOT, env=env,
                                    stdout=output, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

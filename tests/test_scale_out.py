@@ -25,6 +25,7 @@ from .helpers import (
     CHROMIUM, CHROMIUM_ARGS, Client, add_users, free_port, loopback_only, password, start_chroma, start_llm_server,
     start_server, stop,
 )
+from .ui.browsing import ask_in_page, wait_loaded
 
 LEAVE = "How many days of paid annual leave do employees get?"
 FOLLOW_UP = "What about sick leave?"
@@ -196,26 +197,10 @@ def test_a_page_whose_front_end_changes_keeps_its_sign_in_and_conversation(front
         page.fill("#user", "kim")
         page.fill("#password", password("kim"))
         page.click("button[type=submit]")
-        page.wait_for_selector("#question textarea")
-        page.wait_for_function("() => document.querySelector('#status').innerText.trim().length > 0")
+        wait_loaded(page)
 
-        _ask_in_page(page, LEAVE, answers=1)
+        ask_in_page(page, LEAVE, answers=1)
         proxy.route_to(b)  # front-end A is gone for this browser; B takes the next request
-        last = _ask_in_page(page, FOLLOW_UP, answers=2)
+        last = ask_in_page(page, FOLLOW_UP, answers=2)
         browser.close()
     assert " ".join(last.split()) == " ".join(with_context.replace("**", "").split())  # bold shown as bold
-
-
-def _ask_in_page(page, question: str, answers: int) -> str:
-    """The page's answer, once complete (its citation marker [n] has arrived)."""
-    page.fill("#question textarea", question)
-    page.click("#send")
-    page.wait_for_function(
-        f"""() => {{
-            const last = [...document.querySelectorAll('#conversation .message')].pop();
-            return document.querySelectorAll('#conversation .bot-row').length === {answers}
-                && /\\[\\d+\\]\\s*$/.test(last?.innerText || '');
-        }}""",
-        timeout=120_000,
-    )
-    return page.locator("#conversation .message").last.inner_text()

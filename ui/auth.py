@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
+import secrets
 import threading
 import time
 from collections import deque
@@ -28,6 +30,10 @@ from settings import EVERYONE, Settings
 log = logging.getLogger(__name__)
 
 COOKIE = "rag_session"
+# Whose saved chats a request sees when sign-in is off: one browser's, named by this cookie.
+BROWSER_COOKIE = "rag_browser"
+BROWSER_ID = re.compile(r"[A-Za-z0-9_-]{22}")
+BROWSER_COOKIE_DAYS = 400  # the longest a browser keeps a cookie
 LOCAL = replace(UNRESTRICTED, name="local")  # who asks when sign-in is off: the server is on loopback
 PUBLIC_PATHS = frozenset({"/login"})  # the sign-in form inlines its style: it needs no other route
 
@@ -143,7 +149,11 @@ class Auth:
 
 class RequireSignIn:
     """ASGI middleware: a request with no signed-in user is turned away before any route sees it —
-    a page load to the sign-in form (303), anything else with 401 and a JSON error."""
+    a page load to the sign-in form (303), anything else with 401 and a JSON error.
+
+    A request let through carries its reader (whose groups its searches
+    run for) and its owner (whose saved chats it sees: the signed-in user,
+    or with sign-in off the browser, which gets a cookie naming it)."""
 
     def __init__(self, app: ASGIApp, auth: Auth) -> None:
         self.app = app
@@ -156,7 +166,17 @@ class RequireSignIn:
         connection = HTTPConnection(scope)
         reader = self.auth.reader(connection)
         if reader is not None:
-            scope.setdefault("state", {})["reader"] = reader
+            state = scope.setdefault("state", {})
+            state["reader"] = reader
+            if self.auth.required:
+                state["owner"] = f"user:{reader.name}"
+            else:
+                browser = connection.cookies.get(BROWSER_COOKIE, "")
+                if not BROWSER_ID.fullmatch(browser):
+                    browser = secrets.token_urlsafe(16)
+                    send = _setting_cookie(send, f"{BROWSER_COOKIE}={browser}; Path=/; HttpOnly; SameSite=Lax; "
+                                                 f"Max-Age={BROWSER_COOKIE_DAYS * 86400}")
+                state["owner"] = f"browser:{browser}"
             await self.app(scope, receive, send)
         elif scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
@@ -166,3 +186,12 @@ class RequireSignIn:
         else:
             body = {"error": {"code": "unauthorized", "message": "sign in first (POST /login)"}}
             await JSONResponse(body, status_code=401)(scope, receive, send)
+
+
+def _setting_cookie(send: Send, cookie: str) -> Send:
+    """``send`` with this Set-Cookie added to the response's headers."""
+    async def sending(message: dict) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", cookie.encode())]}
+        await send(message)
+    return sending

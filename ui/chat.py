@@ -1,34 +1,49 @@
 """The chat page (Gradio): streamed answers, their evidence and sources under them, Korean and English.
 
-The conversation lives in the browser: each question sends the chat so far,
-and the follow-ups are read from it, so a page whose next request lands on
-another front-end (docs/DEPLOY.md, scale-out) goes on where it was. The page
-loads nothing from outside this server: system fonts, no analytics.
+The conversation on screen is sent with each question, and the follow-ups are
+read from it, so a page whose next request lands on another front-end
+(docs/DEPLOY.md, scale-out) goes on where it was. Each answered turn is also
+saved (chatbot.Conversations, per signed-in user, or per browser with
+sign-in off): a reload or a restart reopens the last chat, and the panel on
+the left lists, reopens, renames, deletes and exports them. The page loads
+nothing from outside this server: system fonts, no analytics.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import logging
 from typing import Iterator
 
 import gradio as gr
 
 from chatbot import (
-    ChatEngine, DoneEvent, Event, Evidence, LLMUnavailable, Passage, QueueEvent, Reader, SourcesEvent, TokenEvent,
+    ChatEngine, Conversation, Conversations, DoneEvent, Event, LLMUnavailable, QueueEvent, Reader, SourcesEvent,
+    TokenEvent, Turn,
 )
 
+from .conversations import export_link
 from .i18n import EXAMPLES, LANGUAGES, TEXT, browser_language
+from .markup import highlighted
+from .reading import context_link, file_link
 
 log = logging.getLogger(__name__)
 
+# The default orange and red buttons carry white text below WCAG AA's 4.5:1 contrast; their darker
+# shades pass (orange-700 5.2:1, red-700 6.5:1).
 THEME = gr.themes.Default(font=["system-ui", "Apple SD Gothic Neo", "Malgun Gothic", "sans-serif"],
-                          font_mono=["ui-monospace", "monospace"])
+                          font_mono=["ui-monospace", "monospace"]).set(
+    button_primary_background_fill="*primary_700", button_primary_background_fill_hover="*primary_800",
+    button_cancel_background_fill="#b91c1c", button_cancel_background_fill_hover="#991b1b",
+    button_cancel_text_color="#ffffff",
+)
 CSS = """
 #sources details { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 4px 10px; margin: 4px 0; }
 #sources summary { cursor: pointer; font-weight: 600; }
 #sources .passage { white-space: pre-wrap; margin-top: 6px; }
-#sources mark { background: #fde68a; color: inherit; }
+#sources mark { background: #fde68a; color: #1f2937; }
+#sources .source-links { display: flex; gap: 16px; font-size: 0.9em; margin: 6px 0 2px; }
 #sources .evidence { border-left: 3px solid #f59e0b; margin: 4px 0; padding: 2px 10px; }
 #sources .evidence cite { display: block; font-size: 0.85em; opacity: 0.75; }
 #account .account { text-align: right; font-size: 0.9em; }
@@ -37,35 +52,33 @@ CSS = """
 """
 
 
-def render_sources(passages: list[Passage], found: bool, lang: str, evidence: list[Evidence] | None = None) -> str:
+def render_sources(sources: list[dict], found: bool, lang: str, evidence: list[dict] | None = None) -> str:
     """The evidence sentences, then each source as a <details> (click its name to read the passage)
-    with its evidence sentences highlighted; a source holding evidence starts open."""
+    with its evidence sentences highlighted, a link to read it in its file's context and one to
+    download the file; a source holding evidence starts open. Sources and evidence as the API gives them."""
     words = TEXT[lang]
     if not found:
         return f"<p>{html.escape(words['no_sources'])}</p>"
     evidence = evidence or []
     quotes = "".join(
-        f"<blockquote class='evidence'>{html.escape(e.sentence)}"
-        f"<cite>[{e.citation}] {html.escape(passages[e.citation - 1].label)}</cite></blockquote>"
+        f"<blockquote class='evidence'>{html.escape(e['sentence'])}"
+        f"<cite>[{e['passage']}] {html.escape(sources[e['passage'] - 1]['label'])}</cite></blockquote>"
         for e in evidence
     )
-    items = "".join(
-        f"<details{' open' if any(e.citation == n for e in evidence) else ''}>"
-        f"<summary>[{n}] {html.escape(p.label)}</summary>"
-        f"<div class='passage'>{_highlighted(p.text, [e for e in evidence if e.citation == n])}</div></details>"
-        for n, p in enumerate(passages, start=1)
-    )
+    items = "".join(_source(n, source, [e for e in evidence if e["passage"] == n], words, lang)
+                    for n, source in enumerate(sources, start=1))
     header = f"<h4>{html.escape(words['evidence'])}</h4>{quotes}" if quotes else ""
     return f"{header}<h4>{html.escape(words['sources'])}</h4>{items}"
 
 
-def _highlighted(text: str, evidence: list[Evidence]) -> str:
-    """The passage, escaped, with each evidence sentence in <mark>."""
-    parts, position = [], 0
-    for item in sorted(evidence, key=lambda e: e.start):
-        parts += [html.escape(text[position:item.start]), f"<mark>{html.escape(text[item.start:item.end])}</mark>"]
-        position = item.end
-    return "".join([*parts, html.escape(text[position:])])
+def _source(number: int, source: dict, evidence: list[dict], words: dict[str, str], lang: str) -> str:
+    context = context_link(source, lang, [e["sentence"] for e in evidence])
+    return (f"<details{' open' if evidence else ''}><summary>[{number}] {html.escape(source['label'])}</summary>"
+            f"<div class='passage'>{highlighted(source['text'], [(e['start'], e['end']) for e in evidence])}</div>"
+            f"<p class='source-links'><a href='{html.escape(context)}' target='_blank' rel='noopener' "
+            f"class='in-context'>{html.escape(words['in_context'])}</a>"
+            f"<a href='{html.escape(file_link(source['source']))}' download class='download'>"
+            f"{html.escape(words['download'])}</a></p></details>")
 
 
 def render_account(reader: Reader, lang: str) -> str:
@@ -93,8 +106,9 @@ def _reported(events: Iterator[Event], message: str) -> Iterator[Event]:
         raise gr.Error(message) from None
 
 
-def build(engine: ChatEngine, show_account: bool = False) -> gr.Blocks:
-    """The page; every handler searches as the request's reader (set by ui.auth.RequireSignIn)."""
+def build(engine: ChatEngine, conversations: Conversations, show_account: bool = False) -> gr.Blocks:
+    """The page; every handler searches as the request's reader, and sees the saved chats of the
+    request's owner (both set by ui.auth.RequireSignIn)."""
     with gr.Blocks(title="Private RAG", analytics_enabled=False) as page:
         with gr.Row():
             title = gr.Markdown()
@@ -102,34 +116,93 @@ def build(engine: ChatEngine, show_account: bool = False) -> gr.Blocks:
             language = gr.Radio(choices=[(v, k) for k, v in LANGUAGES.items()], value="en", show_label=False,
                                 elem_id="language", scale=0)
         status = gr.Markdown(elem_id="status")
-        conversation = gr.Chatbot(elem_id="conversation", height=420, show_label=False)
         with gr.Row():
-            question = gr.Textbox(show_label=False, elem_id="question", scale=5, autofocus=True)
-            send = gr.Button(variant="primary", elem_id="send", scale=1)
-            new_chat = gr.Button(elem_id="new-chat", scale=1)
-        with gr.Row():
-            examples_label = gr.Markdown()
-            examples = [gr.Button(size="sm", elem_classes="example") for _ in range(3)]
-        sources = gr.HTML(elem_id="sources")
+            with gr.Column(scale=1, min_width=220, elem_id="chats-panel"):
+                chats = gr.Radio(choices=[], elem_id="chats", interactive=True)
+                no_chats = gr.Markdown(elem_id="no-chats")
+                with gr.Group():
+                    chat_name = gr.Textbox(elem_id="chat-name", max_length=200)
+                    with gr.Row():
+                        rename = gr.Button(size="sm", elem_id="rename")
+                        delete = gr.Button(size="sm", variant="stop", elem_id="delete")
+                export = gr.HTML(elem_id="export")
+                # The open chat's id: held by the browser and sent with each request, so any front-end
+                # can go on with it (docs/DEPLOY.md, scale-out).
+                chat_id = gr.Textbox(visible=False, elem_id="chat-id")
+            with gr.Column(scale=4):
+                conversation = gr.Chatbot(elem_id="conversation", height=420, show_label=False,
+                                          buttons=["copy", "copy_all"])
+                with gr.Row():
+                    question = gr.Textbox(show_label=False, elem_id="question", scale=5, autofocus=True,
+                                          lines=1, max_lines=6)  # Enter sends; Shift+Enter starts a new line
+                    send = gr.Button(variant="primary", elem_id="send", scale=1)
+                    new_chat = gr.Button(elem_id="new-chat", scale=1)
+                with gr.Row():
+                    examples_label = gr.Markdown()
+                    examples = [gr.Button(size="sm", elem_classes="example") for _ in range(3)]
+                sources = gr.HTML(elem_id="sources")
 
         def labels(code: str, request: gr.Request) -> list:
             words = TEXT[code]
             reader = request.state.reader
             status_text = words["status"].format(model=engine.model_name, documents=engine.document_count(reader))
-            return [code, f"## {words['title']}", render_account(reader, code), status_text,
-                    gr.update(placeholder=words["placeholder"]), gr.update(value=words["send"]),
-                    gr.update(value=words["new_chat"]), words["examples"],
-                    *[gr.update(value=e) for e in EXAMPLES[code]]]
+            return [gr.update(value=code, label=words["language"]), f"## {words['title']}",
+                    render_account(reader, code), status_text,
+                    gr.update(placeholder=words["placeholder"], label=words["question_label"]),
+                    gr.update(value=words["send"]), gr.update(value=words["new_chat"]), words["examples"],
+                    *[gr.update(value=e) for e in EXAMPLES[code]],
+                    gr.update(label=words["conversation_label"]), gr.update(label=words["chats"]),
+                    gr.update(label=words["rename_label"]), gr.update(value=words["rename"]),
+                    gr.update(value=words["delete"])]
 
-        label_outputs = [language, title, account, status, question, send, new_chat, examples_label, *examples]
+        label_outputs = [language, title, account, status, question, send, new_chat, examples_label, *examples,
+                         conversation, chats, chat_name, rename, delete]
+        opened = [conversation, sources, chat_id, chats, no_chats, chat_name, export]
+
+        def shown(owner: str, code: str, chat: Conversation | None) -> list:
+            """The page's chat parts for this open chat (None: a new, empty one)."""
+            listed = conversations.list(owner)
+            turns = chat.turns if chat else []
+            last = turns[-1].details if turns else {}
+            return [
+                [message for turn in turns for message in (
+                    {"role": "user", "content": turn.question}, {"role": "assistant", "content": turn.answer})],
+                render_sources(last["sources"], last["found"], code, last["evidence"]) if last else "",
+                chat.id if chat else "",
+                gr.update(choices=[(c.title, c.id) for c in listed], value=chat.id if chat else None),
+                "" if listed else TEXT[code]["no_chats"],
+                chat.title if chat else "",
+                _export(chat.id, code) if chat else "",
+            ]
 
         def on_load(request: gr.Request) -> list:
-            return labels(browser_language(request.headers.get("accept-language")), request)
+            code = browser_language(request.headers.get("accept-language"))
+            owner = request.state.owner
+            latest = next(iter(conversations.list(owner)), None)  # a reload goes on with the last chat
+            return [*labels(code, request), *shown(owner, code, latest and conversations.get(owner, latest.id))]
 
-        def respond(message: str, history: list, code: str, request: gr.Request) -> Iterator[tuple]:
+        def open_chat(chosen: str | None, code: str, request: gr.Request) -> list:
+            owner = request.state.owner
+            return shown(owner, code, conversations.get(owner, chosen) if chosen else None)
+
+        def new_chat_opened(code: str, request: gr.Request) -> list:
+            return open_chat(None, code, request)
+
+        def rename_chat(chosen: str, name: str, code: str, request: gr.Request) -> list:
+            if chosen and name.strip():
+                conversations.rename(request.state.owner, chosen, name)
+            return open_chat(chosen, code, request)
+
+        def delete_chat(chosen: str, code: str, request: gr.Request) -> list:
+            if not chosen:  # no chat open, or the deletion not confirmed: the page stays as it is
+                return [gr.update()] * len(opened)
+            conversations.delete(request.state.owner, chosen)
+            return open_chat(None, code, request)
+
+        def respond(message: str, history: list, chosen: str, code: str, request: gr.Request) -> Iterator[list]:
             message = (message or "").strip()
             if not message:
-                yield history, "", gr.update()
+                yield [history, "", *[gr.update()] * 6]
                 return
             earlier = [_text(turn["content"]) for turn in history if turn["role"] == "user"]
             history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
@@ -138,7 +211,7 @@ def build(engine: ChatEngine, show_account: bool = False) -> gr.Blocks:
             waiting = False  # the bubble shows the place in the line, not the answer yet
             for event in _reported(events, TEXT[code]["llm_down"]):
                 if isinstance(event, SourcesEvent):
-                    panel = render_sources(event.sources, event.found, code)
+                    panel = render_sources([p.to_json() for p in event.sources], event.found, code)
                 elif isinstance(event, QueueEvent):
                     waiting = True
                     history[-1]["content"] = TEXT[code]["queue"].format(ahead=event.ahead) if event.ahead else ""
@@ -147,17 +220,60 @@ def build(engine: ChatEngine, show_account: bool = False) -> gr.Blocks:
                     waiting = False
                 elif isinstance(event, DoneEvent):
                     history[-1]["content"] = event.answer.answer
-                    panel = render_sources(event.answer.sources, event.answer.found, code, event.answer.evidence)
-                yield history, "", panel
+                    details = event.answer.to_json()
+                    panel = render_sources(details["sources"], details["found"], code, details["evidence"])
+                    owner = request.state.owner
+                    chosen = _saved(conversations, owner, chosen, message, event.answer.answer, details)
+                    yield [history, "", panel, *shown(owner, code, conversations.get(owner, chosen))[2:]]
+                    return
+                yield [history, "", panel, *[gr.update()] * 5]
 
-        page.load(on_load, outputs=label_outputs)
-        language.change(labels, inputs=language, outputs=label_outputs)
-        chat_io = dict(inputs=[question, conversation, language], outputs=[conversation, question, sources])
+        page.load(on_load, outputs=[*label_outputs, *opened]).then(None, js=NAME_GROUPS)
+        language.change(labels, inputs=language, outputs=label_outputs).then(None, js=NAME_GROUPS)
+        answer_outputs = [conversation, question, sources, chat_id, chats, no_chats, chat_name, export]
+        chat_io = dict(inputs=[question, conversation, chat_id, language], outputs=answer_outputs)
         answering = [question.submit(respond, **chat_io), send.click(respond, **chat_io)]
-        answering += [button.click(respond, inputs=[button, conversation, language], outputs=chat_io["outputs"])
+        answering += [button.click(respond, inputs=[button, conversation, chat_id, language], outputs=answer_outputs)
                       for button in examples]
-        # A new chat stops an answer still streaming, or it would write itself into the cleared page.
-        new_chat.click(lambda: ([], "", ""), outputs=[conversation, question, sources], cancels=answering)
+        # A new chat, or another one opened, stops an answer still streaming, or it would write itself
+        # into the page now showing another chat.
+        chats.input(open_chat, inputs=[chats, language], outputs=opened, cancels=answering)
+        starting = new_chat.click(new_chat_opened, inputs=language, outputs=opened, cancels=answering)
+        for event in [*answering, starting]:  # focus back in the question box, for the next question
+            event.then(None, js=FOCUS_QUESTION)
+        # The conversation's own clear button (its bin icon) starts a new chat too: the saved one stays listed.
+        conversation.clear(new_chat_opened, inputs=language, outputs=opened, cancels=answering)
+        rename.click(rename_chat, inputs=[chat_id, chat_name, language], outputs=opened)
+        chat_name.submit(rename_chat, inputs=[chat_id, chat_name, language], outputs=opened)
+        delete.click(delete_chat, inputs=[chat_id, language], outputs=opened, cancels=answering,
+                     js=f"(chosen, code) => [confirm({_confirm_text()}[code]) ? chosen : '', code]")
     # Many sessions may wait at once; the LLM worker answers them one after another.
     page.queue(default_concurrency_limit=16)
     return page
+
+
+# Gradio titles a radio group with a <span>, which names nothing for a screen reader: the group takes
+# the span's words as its aria-label (after each change of language).
+NAME_GROUPS = """() => document.querySelectorAll('fieldset').forEach(group => {
+    const title = group.querySelector('[data-testid=block-info]');
+    if (title) group.setAttribute('aria-label', title.textContent.trim());
+})"""
+FOCUS_QUESTION = "() => document.querySelector('#question textarea')?.focus()"
+
+
+def _saved(conversations: Conversations, owner: str, chosen: str, question: str, answer: str, details: dict) -> str:
+    """Store the turn in the open chat, or in a new one named after its first question; the chat's id."""
+    turn = Turn(question, answer, details)
+    if not (chosen and conversations.add_turn(owner, chosen, turn)):  # none open, or deleted meanwhile
+        chosen = conversations.start(owner, question)
+        conversations.add_turn(owner, chosen, turn)
+    return chosen
+
+
+def _export(conversation: str, code: str) -> str:
+    return (f"<a href='{html.escape(export_link(conversation, code))}' download id='export-link'>"
+            f"{html.escape(TEXT[code]['export'])}</a>")
+
+
+def _confirm_text() -> str:
+    return json.dumps({code: words["delete_confirm"] for code, words in TEXT.items()}, ensure_ascii=False)

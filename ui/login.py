@@ -23,7 +23,7 @@ form { background: #fff; padding: 28px 32px; border-radius: 10px; box-shadow: 0 
 h1 { font-size: 1.25em; margin: 0 0 18px; }
 label { display: block; margin: 10px 0 4px; font-size: 0.9em; }
 input { width: 100%; box-sizing: border-box; padding: 8px; border: 1px solid #ccc; border-radius: 6px; }
-button { margin-top: 18px; width: 100%; padding: 9px; border: 0; border-radius: 6px; background: #ea580c;
+button { margin-top: 18px; width: 100%; padding: 9px; border: 0; border-radius: 6px; background: #c2410c;
          color: #fff; font-weight: 600; cursor: pointer; }
 .error { background: #fee2e2; color: #991b1b; padding: 8px 10px; border-radius: 6px; font-size: 0.9em; }
 """

@@ -13,22 +13,24 @@ import sys
 import gradio as gr
 from fastapi import FastAPI
 
-from chatbot import AuditLog, ChatEngine, LLMUnavailable
+from chatbot import AuditLog, ChatEngine, Conversations, LLMUnavailable
 from settings import Settings
 
-from . import api, chat, login
+from . import api, chat, conversations, login, reading
 from .auth import Auth, RequireSignIn
 
 
 SHUTDOWN_SECONDS = 60  # the longest answer takes a few seconds on the packaged model; a large one, longer
 
 
-def create_app(engine: ChatEngine, auth: Auth) -> FastAPI:
+def create_app(engine: ChatEngine, auth: Auth, saved: Conversations) -> FastAPI:
     app = FastAPI(title="Private RAG", docs_url="/api/docs", openapi_url="/api/openapi.json")
     app.include_router(login.router(auth))
     app.include_router(api.router(engine))
+    app.include_router(reading.router(engine))
+    app.include_router(conversations.router(saved))
     app = gr.mount_gradio_app(
-        app, chat.build(engine, show_account=auth.required), path="/", theme=chat.THEME, css=chat.CSS,
+        app, chat.build(engine, saved, show_account=auth.required), path="/", theme=chat.THEME, css=chat.CSS,
         ssr_mode=False, footer_links=[], pwa=False, mcp_server=False, enable_monitoring=False,
     )
     app.add_middleware(RequireSignIn, auth=auth)
@@ -55,5 +57,6 @@ def serve(settings: Settings) -> None:
     # for at most SHUTDOWN_SECONDS; then it hands the signal back to the handler it found, and a stop
     # is not a crash: exit 0.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    uvicorn.run(create_app(engine, auth), host=settings.host, port=settings.port, log_level="warning",
+    saved = Conversations(settings.conversations_path, settings.conversation_days)
+    uvicorn.run(create_app(engine, auth, saved), host=settings.host, port=settings.port, log_level="warning",
                 timeout_graceful_shutdown=SHUTDOWN_SECONDS)

@@ -66,7 +66,7 @@ def test_english_evidence_is_the_sentence_that_answers(analyzer: Analyzer, embed
     assert (best.citation, best.source, best.page, best.location) == (2, "hr/policy.pdf", 3, "p. 3")
     assert LEAVE_EN[best.start:best.end] == best.sentence
     assert best.to_json() == {"source": "hr/policy.pdf", "page": 3, "location": "p. 3",
-                              "sentence": best.sentence, "passage": 2}
+                              "sentence": best.sentence, "passage": 2, "start": best.start, "end": best.end}
 
 
 def test_korean_evidence_matches_morphemes_through_particles(analyzer: Analyzer, embedder) -> None:

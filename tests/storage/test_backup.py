@@ -12,7 +12,7 @@ from pathlib import Path
 import ingest
 from chatbot import ChatEngine
 from settings import REPO_ROOT, Settings
-from storage import AuditEntry, AuditLog, UsersFile
+from storage import AuditEntry, AuditLog, Conversations, Turn, UsersFile
 from tests.helpers import add_users, password
 
 QUESTIONS = ["How many days of annual leave?", "연차 휴가는 며칠인가?", "Where is parking free?"]
@@ -40,12 +40,15 @@ def test_backup_wipe_restore_gives_the_same_results(settings: Settings, docs: Pa
     ingest.run(settings, embedder=embedder)
     add_users(settings, {"hana": ["hr"]})
     AuditLog.for_settings(settings).record(AuditEntry("hana", "How many days of annual leave?", "15 days", True))
+    saved = Conversations(settings.conversations_path)
+    chat = saved.start("user:hana", "Leave")
+    saved.add_turn("user:hana", chat, Turn("How many days of annual leave?", "15 days", {"found": True}))
     before = searches(settings, embedder)
     assert all(before)
 
     made = cli(settings, "backup", str(tmp_path / "backup"))
     assert made.returncode == 0, made.stderr
-    assert "store, users, audit" in made.stdout
+    assert "store, users, audit, conversations" in made.stdout
     again = cli(settings, "backup", str(tmp_path / "backup"))
     assert again.returncode == 2 and "not empty" in again.stderr
 
@@ -58,6 +61,7 @@ def test_backup_wipe_restore_gives_the_same_results(settings: Settings, docs: Pa
     assert UsersFile(settings.users_path).verify("hana", password("hana"))
     assert [e["question"] for e in AuditLog.for_settings(settings).read()] == ["How many days of annual leave?"]
     assert ingest.run(settings, embedder=embedder).chunks_embedded == 0  # the manifest came back too
+    assert Conversations(settings.conversations_path).get("user:hana", chat).turns[0].answer == "15 days"
 
     not_a_backup = cli(settings, "restore", str(tmp_path))
     assert not_a_backup.returncode == 2 and "is not a backup" in not_a_backup.stderr

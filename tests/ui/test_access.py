@@ -22,10 +22,12 @@ import time
 from dataclasses import dataclass
 from http.cookiejar import Cookie
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
 import ingest
+from chatbot import Conversations, Turn
 from chatbot.language import NOT_FOUND
 from chatbot.prompt import DEFAULT_SYSTEM_PROMPT
 from settings import REPO_ROOT, Settings
@@ -177,6 +179,41 @@ def test_a_document_that_gives_orders_is_answered_from_as_content(access_server)
     hana_log = [json.loads(line) for line in cli(access_server, "audit", "--user", "hana", "--json").stdout.splitlines()]
     assert INJECTION.question in [e["question"] for e in hana_log]
     assert all(e["user"] == "hana" and "Nightjar" not in json.dumps(e) for e in hana_log)
+
+
+def test_a_source_is_read_and_downloaded_only_by_those_who_may_read_it(access_server) -> None:
+    hana, ethan = access_server.client("hana"), access_server.client("ethan")
+    cited = hana.ask(HR[0].question)[-1]["sources"][0]
+    assert cited["source"] == HR[0].file and cited["version"]
+    context = f"/source?{urlencode({'file': cited['source'], 'chunk': cited['chunk'], 'version': cited['version'], 'mark': HR[0].sentence, 'lang': 'en'})}"
+    page = hana.get(context)
+    assert page.status == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert f"<mark>{HR[0].sentence}</mark>" in page.text and "id='cited'" in page.text
+    original = hana.get(f"/source/file?{urlencode({'file': HR[0].file})}")
+    assert original.status == 200 and original.body == (access_server.settings.docs_dir / HR[0].file).read_bytes()
+    assert "attachment" in original.headers["Content-Disposition"]
+    # To anyone else the file does not exist: the same answer as for a file never indexed.
+    for client in (ethan, hana):
+        for file in ((HR[0].file, "hr/never-indexed.md") if client is ethan else ("hr/never-indexed.md",)):
+            refused = client.get(f"/source?{urlencode({'file': file})}")
+            assert refused.status == 404 and HR[0].marker not in refused.text
+            assert client.get(f"/source/file?{urlencode({'file': file})}").status == 404
+    assert ethan.get(f"/source/file?{urlencode({'file': '../users.json'})}").status == 404
+
+
+def test_a_saved_chat_is_exported_to_its_owner_only(access_server) -> None:
+    saved = Conversations(access_server.settings.conversations_path)  # the server's own database
+    events = access_server.client("hana").ask(HR[1].question)
+    chat = saved.start("user:hana", HR[1].question)
+    saved.add_turn("user:hana", chat, Turn(HR[1].question, events[-1]["answer"], events[-1]))
+    exported = access_server.client("hana").get(f"/conversations/{chat}.md?lang=ko")
+    assert exported.status == 200 and exported.headers["Content-Type"].startswith("text/markdown")
+    markdown = exported.text
+    assert markdown.startswith(f"# {HR[1].question}\n") and "## 질문" in markdown and "**출처**" in markdown
+    assert f"1. {HR[1].file}" in markdown and events[-1]["answer"] in markdown
+    assert all(f"> {e['sentence']}" in markdown for e in events[-1]["evidence"])
+    assert access_server.client("ethan").get(f"/conversations/{chat}.md").status == 404
+    assert access_server.client("hana").get("/conversations/no-such-chat.md").status == 404
 
 
 def from_address(server: AccessServer, source: str, method: str, path: str, headers: dict | None = None,

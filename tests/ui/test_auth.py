@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from starlette.routing import Mount, Route, WebSocketRoute
 
+from chatbot import Conversations
 from settings import Settings
 from tests.helpers import Client, password
 from ui.auth import Auth
@@ -35,14 +36,15 @@ def routes(app, prefix: str = "") -> list[tuple[str, set[str]]]:
 @pytest.fixture(scope="module")
 def app_routes(engine, tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, set[str]]]:
     settings = Settings(data_dir=tmp_path_factory.mktemp("routes"), auth=True)
-    return routes(create_app(engine, Auth(settings)))
+    return routes(create_app(engine, Auth(settings), Conversations(settings.conversations_path)))
 
 
 def test_every_route_needs_a_session_except_the_sign_in_form(server: str, app_routes) -> None:
     anonymous = Client(server)
     checked = 0
     paths = {path for path, _ in app_routes}
-    assert {"/api/ask", "/api/docs", "/login", "/logout", "/gradio_api/queue/join", "/"} <= paths
+    assert {"/api/ask", "/api/docs", "/login", "/logout", "/gradio_api/queue/join", "/", "/source", "/source/file",
+            "/conversations/{conversation}.md"} <= paths
     for path, methods in app_routes:
         concrete = re.sub(r"\{[^}]+\}", "x", path)
         for method in methods - {"WS"}:

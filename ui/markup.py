@@ -1,0 +1,28 @@
+"""HTML pieces shared by the chat page and the source pages: passages with their evidence marked."""
+
+from __future__ import annotations
+
+import html
+
+
+def highlighted(text: str, ranges: list[tuple[int, int]]) -> str:
+    """The text, escaped, with each (start, end) range in <mark> (overlapping ranges merged into the first)."""
+    parts, position = [], 0
+    for start, end in sorted(ranges):
+        start = max(start, position)
+        if start >= end:
+            continue
+        parts += [html.escape(text[position:start]), f"<mark>{html.escape(text[start:end])}</mark>"]
+        position = end
+    return "".join([*parts, html.escape(text[position:])])
+
+
+def ranges_of(text: str, sentences: list[str]) -> list[tuple[int, int]]:
+    """Where each sentence occurs in the text (every occurrence)."""
+    ranges = []
+    for sentence in filter(None, sentences):
+        start = text.find(sentence)
+        while start != -1:
+            ranges.append((start, start + len(sentence)))
+            start = text.find(sentence, start + len(sentence))
+    return ranges
