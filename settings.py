@@ -198,6 +198,10 @@ class Settings(BaseSettings):
         "plain", description="hash: the audit log keeps questions and answers as keyed hashes only.",
     )
     audit_days: int = Field(365, gt=0, description="Audit log files older than this many days are deleted.")
+    rate_limit_per_minute: int = Field(
+        60, gt=0, description="Questions, searches and embedding requests one user (or one API key) may send a minute.",
+    )
+    max_request_kb: int = Field(1024, gt=0, description="Largest request body accepted, in KB.")
     conversation_days: int = Field(
         365, gt=0, description="Saved chats not used for this many days are deleted.",
     )
@@ -283,6 +287,10 @@ class Settings(BaseSettings):
     @property
     def audit_dir(self) -> Path:
         return self.data_dir / "audit"
+
+    @property
+    def keys_path(self) -> Path:
+        return self.data_dir / "keys" / "keys.sqlite3"
 
     @property
     def conversations_path(self) -> Path:

@@ -8,9 +8,10 @@
 import settings as _settings  # noqa: F401  (offline mode before any model library loads)
 # The storage types the server needs for who is asking (ui talks to chatbot only).
 from storage import (
-    UNRESTRICTED, AuditLog, Conversation, Conversations, Reader, SearchFilter, Sessions, Turn, UsersError, UsersFile,
+    UNRESTRICTED, ApiKey, ApiKeys, AuditLog, Conversation, Conversations, Reader, SearchFilter, Sessions, Turn, UsersError, UsersFile,
 )
 
+from .admin import Admin, Gap, IndexRow, IngestStatus
 from .engine import Answer, ChatEngine, DoneEvent, Event, QueueEvent, SourcesEvent, TokenEvent
 from .evidence import Evidence
 from .language import detect_language
@@ -20,7 +21,13 @@ from .retrieve import Passage
 
 __all__ = [
     "UNRESTRICTED",
+    "Admin",
     "Answer",
+    "Gap",
+    "IndexRow",
+    "IngestStatus",
+    "ApiKey",
+    "ApiKeys",
     "AuditLog",
     "ContextChunk",
     "Conversation",

@@ -1,11 +1,16 @@
-"""``python -m chatbot users|audit|backup|restore``: the admin's commands for accounts, the audit log, backups.
+"""``python -m chatbot users|keys|audit|backup|restore``: the admin's commands for accounts, API keys, the
+audit log, backups.
 
     users add NAME --group G [--group G2] [--password-stdin]
     users list [--json]
     users remove NAME
     users passwd NAME [--password-stdin]
+    keys create USER [--name NAME]   prints the new key once (it acts as USER: USER's groups limit it)
+    keys list [--user USER] [--json]
+    keys revoke ID
     audit [--user NAME] [--since YYYY-MM-DD] [--json]
-    backup DIR       store, users file, audit log and saved chats into a new folder (the server may keep running)
+    backup DIR       store, users file, audit log, saved chats and API keys into a new folder (the server may keep
+                     running)
     restore DIR      put a backup back (stop the server first)
 
 Without --password-stdin the password is asked for on the terminal, twice.
@@ -17,11 +22,11 @@ import argparse
 import getpass
 import json
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from settings import Settings
-from storage import AuditLog, StoreError, UsersError, UsersFile, backup, restore
+from storage import ApiKeys, AuditLog, StoreError, UsersError, UsersFile, backup, restore
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -40,11 +45,21 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     for command in (add, passwd):
         command.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
 
+    keys = commands.add_parser("keys", help="API keys for scripts and other tools: create, list, revoke")
+    key_actions = keys.add_subparsers(dest="action", required=True)
+    create = key_actions.add_parser("create", help="a new key acting as USER (printed once)")
+    create.add_argument("user")
+    create.add_argument("--name", default="", help="what the key is for, e.g. 'wiki plug-in'")
+    listed = key_actions.add_parser("list", help="id, user, name, created, last used, revoked")
+    listed.add_argument("--user", help="only this user's keys")
+    listed.add_argument("--json", action="store_true")
+    key_actions.add_parser("revoke", help="refuse this key from now on").add_argument("id")
+
     audit = commands.add_parser("audit", help="the questions asked: who, when, what was cited")
     audit.add_argument("--user", help="only this user's questions")
     audit.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD", help="from this day on")
     audit.add_argument("--json", action="store_true", help="one JSON object per line")
-    for name, text in (("backup", "copy the store, users file, audit log and saved chats into a new folder"),
+    for name, text in (("backup", "copy the store, users file, audit log, saved chats and API keys into a new folder"),
                        ("restore", "put a backup back in place (stop the server first)")):
         commands.add_parser(name, help=text).add_argument("folder", type=Path)
 
@@ -54,6 +69,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.command == "audit":
             _audit(args, settings)
+        elif args.command == "keys":
+            _keys(args, ApiKeys(settings.keys_path), UsersFile(settings.users_path))
         elif args.command in ("backup", "restore"):
             done = (backup if args.command == "backup" else restore)(settings, args.folder)
             print(f"{args.command}: {', '.join(k for k in done if k != 'created')} ({args.folder})")
@@ -82,6 +99,30 @@ def _users(args: argparse.Namespace, users: UsersFile, admin_group: str) -> None
     else:
         for user in users.users().values():
             print(f"{user.name}\t{', '.join(user.groups)}")
+
+
+def _keys(args: argparse.Namespace, keys: ApiKeys, users: UsersFile) -> None:
+    if args.action == "create":
+        if users.get(args.user) is None:
+            raise UsersError(f"no user {args.user!r} (add one first: python -m chatbot users add)")
+        record, key = keys.create(args.user, args.name)
+        print(key)
+        print(f"key {record.id} for {record.user}: shown once, store it now", file=sys.stderr)
+    elif args.action == "revoke":
+        if not keys.revoke(args.id):
+            raise UsersError(f"no live key {args.id!r}")
+        print(f"revoked {args.id}")
+    else:
+        rows = [{"id": k.id, "user": k.user, "name": k.name, "created": _when(k.created),
+                 "last_used": _when(k.last_used), "revoked": _when(k.revoked)} for k in keys.list(args.user)]
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False) if args.json else
+                  "\t".join([row["id"], row["user"], row["name"] or "-", row["created"], row["last_used"] or "never",
+                             f"revoked {row['revoked']}" if row["revoked"] else "live"]))
+
+
+def _when(moment: float | None) -> str | None:
+    return datetime.fromtimestamp(moment).astimezone().isoformat(timespec="seconds") if moment else None
 
 
 def _password(from_stdin: bool) -> str:

@@ -357,6 +357,7 @@ class ChatEngine:
                 user=reader.name, question=answer.question, answer=answer.answer, found=answer.found,
                 sources=[{"source": p.source, "page": p.page, "slide": p.slide, "sheet": p.sheet}
                          for p in answer.sources],
+                path=answer.path, reply=answer.reply,
             ))
         return DoneEvent(answer)
 

@@ -212,9 +212,12 @@ class Retriever:
         return self._store.load_lexical_index(), path.stat().st_mtime if path.exists() else 0.0
 
     def _refresh_lexical(self) -> None:
-        """Pick up the index a finished ingest run wrote, without a restart."""
+        """Pick up what a finished ingest run wrote, without a restart: its keyword index, and the vectors
+        (an ingest writes the keyword index last, so a new one means the run is over)."""
         path = self._store.lexical_index_path
         if path.exists() and path.stat().st_mtime != self._lexical_version:
+            self._store.reopen()
+            self._index = VectorStoreIndex.from_vector_store(self._store.vector_store, embed_model=self._embedder)
             self._lexical, self._lexical_version = self._load_lexical()
 
 

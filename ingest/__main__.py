@@ -1,4 +1,5 @@
-"""``python -m ingest [PATH] [--json] [--rebuild] [--if-empty]``: make the store mirror a documents folder.
+"""``python -m ingest [PATH] [--json] [--rebuild] [--if-empty] [--progress-lines]``: make the store mirror a
+documents folder.
 
 Exit codes: 0 every readable file went in; 1 some files failed (listed);
 2 the run could not start (nothing changed).
@@ -11,12 +12,14 @@ import contextlib
 import json
 import logging
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 from settings import get_settings
 from storage import StoreError, lexical_index_outdated, stored_chunk_count
 
 from . import IngestError, run
+from .progress import Step
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild", action="store_true", help="empty the store first and re-ingest everything")
     parser.add_argument("--if-empty", action="store_true",
                         help="do nothing when the store already holds chunks (unless its keyword index needs updating)")
+    parser.add_argument("--progress-lines", action="store_true",
+                        help='one JSON line per step on stderr: {"progress": {"done", "started", "total", "file"}}')
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
 
@@ -42,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     stdout = sys.stdout
     try:
         with contextlib.redirect_stdout(sys.stderr if args.json else stdout):
-            report = run(settings, args.path, rebuild=args.rebuild, progress=sys.stderr.isatty())
+            report = run(settings, args.path, rebuild=args.rebuild,
+                         progress=sys.stderr.isatty() and not args.progress_lines,
+                         on_progress=_progress_line if args.progress_lines else None)
     except (IngestError, StoreError) as error:
         print(f"ingest: {error}", file=sys.stderr)
         return 2
@@ -51,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(report.summary(), file=stdout)
     return 0 if report.ok else 1
+
+
+def _progress_line(step: Step) -> None:
+    print(json.dumps({"progress": asdict(step)}, ensure_ascii=False), file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

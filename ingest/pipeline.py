@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Iterator
 
 from llama_index.core.schema import TextNode
-from tqdm import tqdm
 
 from settings import Settings
 from storage import (
@@ -37,6 +36,7 @@ from storage import (
 
 from .access import AccessError, AccessRules
 from .chunking import Chunker, FileInfo, chunker_signature
+from .progress import Progress, ProgressCallback
 from .readers import ReadError, reader_for
 from .report import IngestReport
 from .scan import Failure, FoundFile, scan
@@ -91,8 +91,12 @@ def run(
     rebuild: bool = False,
     progress: bool = False,
     embedder: Embedder | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> IngestReport:
     """Make the store mirror ``docs_dir`` (default: the settings' documents folder).
+
+    ``progress`` shows a bar on the terminal; ``on_progress`` is told each
+    file as it is read and each step forward.
 
     ``embedder`` lets a long-lived process (the server, the tests) share one
     loaded model; by default it is loaded when the first file needs it.
@@ -134,11 +138,10 @@ def run(
             store.change_groups(readers_changed)
             report.permissions_updated = len(readers_changed)
 
-        bar = tqdm(total=len(todo), unit="file", disable=not progress or not todo, desc="ingest")
+        bar = Progress(len(todo), progress, on_progress)
         for group in _groups(todo, known, models, report, bar):
             _write_group(store, group, models, report, signature)
-            bar.update(len(group))
-            bar.set_postfix(chunks=report.chunks_written)
+            bar.advance(len(group), report.chunks_written)
         bar.close()
 
         present = {f.rel for f in found.files} | {f.path for f in found.failed}
@@ -162,7 +165,7 @@ def _groups(
     known: dict[str, FileRecord],
     models: _Models,
     report: IngestReport,
-    bar: tqdm,
+    bar: Progress,
 ) -> Iterator[list[_Pending]]:
     """Read and chunk files, yielding them in groups worth one embedding call.
 
@@ -170,6 +173,7 @@ def _groups(
     group: list[_Pending] = []
     waiting = 0  # chunks in `group`
     for file, digest, readers in todo:
+        bar.reading(file.rel)
         try:
             nodes = _read_and_chunk(file, digest, models)
         except Exception as error:
@@ -177,7 +181,7 @@ def _groups(
                 log.exception("unexpected error reading %s", file.rel)
                 error = ReadError(f"could not read: {type(error).__name__}: {error}")
             report.failed.append(Failure(file.rel, str(error)))
-            bar.update(1)
+            bar.advance(1)
             continue
         group.append(_Pending(file, digest, readers, file.rel not in known, nodes))
         waiting += len(nodes)

@@ -1,5 +1,5 @@
-"""Persistence: the Chroma collection of chunks, the ingest manifest, the embedder; users, sessions, saved chats,
-audit log.
+"""Persistence: the Chroma collection of chunks, the ingest manifest, the embedder; users, API keys, sessions,
+saved chats, audit log.
 
 `ingest` writes through `writer`; `chatbot` reads through `Store`.
 """
@@ -12,6 +12,7 @@ from .backup import backup, restore
 from .conversations import Conversation, Conversations, Turn
 from .embedding import Embedder, model_fingerprint
 from .filters import SearchFilter
+from .keys import ApiKey, ApiKeys
 from .lexical import HANGUL_RUN, STOPWORDS, Analyzer, LexicalIndex, Morpheme, as_metadata, indexed_text
 from .manifest import FileRecord
 from .sessions import Sessions
@@ -23,12 +24,15 @@ from .store import (
     now_iso,
     stored_chunk_count,
     writer,
+    writer_lock,
 )
 from .users import User, UsersError, UsersFile
 
 __all__ = [
     "UNRESTRICTED",
     "AuditEntry",
+    "ApiKey",
+    "ApiKeys",
     "AuditLog",
     "Conversation",
     "Conversations",
@@ -60,4 +64,5 @@ __all__ = [
     "now_iso",
     "stored_chunk_count",
     "writer",
+    "writer_lock",
 ]

@@ -33,6 +33,8 @@ class AuditEntry:
     found: bool
     sources: list[dict] = field(default_factory=list)  # [{"source", "page"}]
     at: datetime | None = None  # default: now
+    path: str = ""  # how the answer was made (chatbot's AnswerPath): "reply", "span", "unsupported", ...
+    reply: str = ""  # the model's own reply, shown or not
 
 
 class AuditLog:
@@ -54,10 +56,11 @@ class AuditLog:
             self._ready()
             line = {"time": at.isoformat(timespec="seconds"), "user": entry.user}
             if self.text == "hash":
-                line |= {"question_hmac": self._hmac(entry.question), "answer_hmac": self._hmac(entry.answer)}
+                line |= {"question_hmac": self._hmac(entry.question), "answer_hmac": self._hmac(entry.answer),
+                         "reply_hmac": self._hmac(entry.reply)}
             else:
-                line |= {"question": entry.question, "answer": entry.answer}
-            line |= {"found": entry.found, "sources": entry.sources}
+                line |= {"question": entry.question, "answer": entry.answer, "reply": entry.reply}
+            line |= {"found": entry.found, "path": entry.path, "sources": entry.sources}
             if self._pruned != at.date():
                 self._prune(at.date())
             path = self.folder / f"audit-{at.date().isoformat()}.jsonl"

@@ -1,5 +1,5 @@
-"""Backup and restore: the store (Chroma, manifest, keyword index), the users file, the audit log and
-the saved chats.
+"""Backup and restore: the store (Chroma, manifest, keyword index), the users file, the audit log, the
+saved chats and the API keys (their hashes).
 
 A backup holds the writer lock, so no ingest changes the store while it is
 copied; the server only reads the store, so it may keep serving. SQLite
@@ -40,16 +40,17 @@ def backup(settings: Settings, target: Path) -> dict:
     if settings.audit_dir.is_dir():
         shutil.copytree(settings.audit_dir, target / "audit")
         copied["audit"] = "audit"
-    if settings.conversations_path.exists():
-        _copy_database(settings.conversations_path, target / "conversations.sqlite3")
-        copied["conversations"] = "conversations.sqlite3"
+    for name, path in _databases(settings).items():
+        if path.exists():
+            _copy_database(path, target / f"{name}.sqlite3")
+            copied[name] = f"{name}.sqlite3"
     (target / INDEX).write_text(json.dumps(copied, indent=2))
     return copied
 
 
 def restore(settings: Settings, source: Path) -> dict:
-    """Put a backup back in place of the current store, users file, audit log and saved chats; what was
-    restored."""
+    """Put a backup back in place of the current store, users file, audit log, saved chats and API keys;
+    what was restored."""
     try:
         copied = json.loads((source / INDEX).read_text())
     except (OSError, ValueError):
@@ -67,12 +68,18 @@ def restore(settings: Settings, source: Path) -> dict:
     if "audit" in copied:
         shutil.rmtree(settings.audit_dir, ignore_errors=True)
         shutil.copytree(source / copied["audit"], settings.audit_dir)
-    if "conversations" in copied:
-        for stale in settings.conversations_path.parent.glob(f"{settings.conversations_path.name}*"):
-            stale.unlink()  # the database and its -wal/-shm files: a stale log must not be replayed onto it
-        settings.conversations_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _copy_database(source / copied["conversations"], settings.conversations_path)
+    for name, path in _databases(settings).items():
+        if name in copied:
+            for stale in path.parent.glob(f"{path.name}*"):
+                stale.unlink()  # the database and its -wal/-shm files: a stale log must not be replayed onto it
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _copy_database(source / copied[name], path)
     return copied
+
+
+def _databases(settings: Settings) -> dict[str, Path]:
+    """The data folder's databases a backup keeps (not the sign-in sessions: a restore signs everyone out)."""
+    return {"conversations": settings.conversations_path, "keys": settings.keys_path}
 
 
 def _copy_store(source: Path, target: Path) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import chromadb
+from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
 
 from .access import with_groups
@@ -28,6 +29,15 @@ def open_collection(
     return client.get_or_create_collection(
         name=name, metadata={"hnsw:space": "cosine"}, embedding_function=None
     )
+
+
+def reopen_collection(store_dir: Path, name: str, host: str | None = None, port: int = 8000) -> chromadb.Collection:
+    """The collection as it is on disk now. An embedded client keeps its vector index in memory and does
+    not see what another process (an ingest) added: searching for those ids fails ("Error finding id")
+    until a new client reads the files again. Clients already open keep working."""
+    if not host:
+        SharedSystemClient.clear_system_cache()  # else the new client would be the cached, stale one
+    return open_collection(store_dir, name, host, port)
 
 
 def all_ids(collection: chromadb.Collection) -> set[str]:

@@ -106,6 +106,13 @@ class Manifest:
         )
 
 
+    def last_run(self) -> dict | None:
+        """The latest finished ingest: {"started_at", "finished_at", "report"}; None before the first."""
+        row = self._db.execute("SELECT started_at, finished_at, report FROM ingest_runs ORDER BY id DESC LIMIT 1"
+                               ).fetchone()
+        return {"started_at": row[0], "finished_at": row[1], "report": json.loads(row[2])} if row else None
+
+
 _COLUMNS = "path, content_hash, size, mtime, chunker, chunk_ids, ingested_at, groups"
 
 

@@ -58,9 +58,13 @@ class Store:
         self.dir = settings.store_path
         self.dir.mkdir(parents=True, exist_ok=True)
         self.manifest = Manifest(self.dir / "manifest.sqlite3")
-        self.collection = chroma.open_collection(
-            self.dir, settings.collection, settings.chroma_host, settings.chroma_port
-        )
+        self._where = (self.dir, settings.collection, settings.chroma_host, settings.chroma_port)
+        self.collection = chroma.open_collection(*self._where)
+        self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
+
+    def reopen(self) -> None:
+        """See what another process wrote since this one opened the store (a reader, after an ingest run)."""
+        self.collection = chroma.reopen_collection(*self._where)
         self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
 
     def close(self) -> None:
@@ -156,6 +160,9 @@ class Store:
     def chunks_of(self, source: str, content_hash: str, indexes: list[int]) -> dict[int, tuple[str, dict]]:
         """Text and metadata of a file version's chunks at these positions (a retrieved chunk's neighbours)."""
         return chroma.chunks_of(self.collection, source, content_hash, indexes)
+
+    def last_run(self) -> dict | None:
+        return self.manifest.last_run()
 
     def log_run(self, started_at: str, report: dict) -> None:
         self.manifest.log_run(started_at, now_iso(), report)

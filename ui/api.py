@@ -3,7 +3,7 @@
 Every route answers as the signed-in user (POST /login first when sign-in is
 on): searches, answers and counts hold only what their groups may read.
 
-    GET  /api/health                       model, documents, chunks (those the user may read)
+    GET  /api/health                       model, embedder, documents, chunks (those the user may read)
     POST /api/search {"query", "k", "filters"}        passages
     POST /api/ask    {"question", "history", "filters"}
          filters (optional): {"folder", "file_types", "since", "until"} (dates as YYYY-MM-DD)
@@ -29,15 +29,18 @@ from __future__ import annotations
 import json
 import logging
 from datetime import date
-from typing import Iterator
+from typing import Annotated, Iterator
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from chatbot import (
     ChatEngine, DoneEvent, Event, LLMUnavailable, QueueEvent, Reader, SearchFilter, SourcesEvent, TokenEvent,
 )
+
+from .errors import ERRORS
+from .limits import MAX_HISTORY, MAX_MESSAGE_CHARS, MAX_QUESTION_CHARS
 
 
 class Filters(BaseModel):
@@ -55,34 +58,52 @@ class Filters(BaseModel):
 
 
 class SearchRequest(BaseModel):
-    query: str = Field(min_length=1)
+    query: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
     k: int = Field(5, gt=0, le=50)
     filters: Filters = Field(default_factory=Filters)
 
 
 class AskRequest(BaseModel):
-    question: str = Field(min_length=1, max_length=4000)
-    history: list[str] = Field(default_factory=list, description="The user's earlier questions, oldest first.")
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    history: list[Annotated[str, Field(max_length=MAX_MESSAGE_CHARS)]] = Field(
+        default_factory=list, max_length=MAX_HISTORY, description="The user's earlier questions, oldest first.")
     filters: Filters = Field(default_factory=Filters)
+
+
+class RateLimited(Exception):
+    """Too many requests from one user or key: answered 429 with Retry-After (ui/server.py)."""
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(f"too many requests: try again in {seconds} s (RAG_RATE_LIMIT_PER_MINUTE)")
+        self.seconds = seconds
+
+
+def rate_limited(http: Request) -> None:
+    """A route dependency: counts the request against its caller's limit, refused once over it."""
+    if wait := http.app.state.rate_limit.take(http.state.limit_key):
+        raise RateLimited(wait)
 
 log = logging.getLogger(__name__)
 
 
 def router(engine: ChatEngine) -> APIRouter:
-    api = APIRouter(prefix="/api")
+    api = APIRouter(prefix="/api", responses=ERRORS)
 
     @api.get("/health")
     def health(http: Request) -> dict:
         reader = _reader(http)
-        return {"status": "ok", "model": engine.model_name, "user": reader.name or None,
+        return {"status": "ok", "model": engine.model_name, "embedder": engine.embedder.model_name,
+                "user": reader.name or None,
                 "documents": engine.document_count(reader), "chunks": engine.chunk_count(reader)}
 
-    @api.post("/search")
+    @api.post("/search", dependencies=[Depends(rate_limited)])
     def search(request: SearchRequest, http: Request) -> list[dict]:
         passages = engine.search(request.query, request.k, request.filters.to_filter(), reader=_reader(http))
         return [p.to_json() for p in passages]
 
-    @api.post("/ask")
+    @api.post("/ask", dependencies=[Depends(rate_limited)], response_class=StreamingResponse, responses={
+        200: {"description": "NDJSON: one event per line (see the module's docs)",
+              "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}})
     def ask(request: AskRequest, http: Request) -> StreamingResponse:
         return StreamingResponse(_ndjson(engine, request, _reader(http)), media_type="application/x-ndjson")
 

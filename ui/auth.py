@@ -14,18 +14,18 @@ import ipaddress
 import logging
 import re
 import secrets
-import threading
-import time
-from collections import deque
 from dataclasses import dataclass, replace
 from urllib.parse import quote
 
 from starlette.requests import HTTPConnection
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from chatbot import UNRESTRICTED, Reader, Sessions, UsersError, UsersFile
+from chatbot import UNRESTRICTED, ApiKeys, Reader, Sessions, UsersError, UsersFile
 from settings import EVERYONE, Settings
+
+from .errors import error_response
+from .limits import WindowLimit
 
 log = logging.getLogger(__name__)
 
@@ -46,36 +46,10 @@ class SignInRefused(Exception):
         self.retry_after = retry_after
 
 
-class FailureLimit:
-    """At most ``attempts`` failures per key within ``window`` seconds; keys are a user name and an address."""
-
-    def __init__(self, attempts: int, window: float) -> None:
-        self.attempts = attempts
-        self.window = window
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def wait(self, keys: list[str]) -> int:
-        """Seconds until these keys may try again; 0 when they may now."""
-        now = time.monotonic()
-        with self._lock:
-            waits = [0.0]
-            for key in keys:
-                failures = self._failures.get(key, deque())
-                while failures and failures[0] <= now - self.window:
-                    failures.popleft()
-                if len(failures) >= self.attempts:
-                    waits.append(failures[0] + self.window - now)
-            return int(max(waits) + 0.999)
-
-    def fail(self, keys: list[str]) -> None:
-        with self._lock:
-            for key in keys:
-                self._failures.setdefault(key, deque()).append(time.monotonic())
-
-    def clear(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
+@dataclass(frozen=True)
+class Caller:
+    reader: Reader
+    key: str | None = None  # the API key's id, when the request came with one
 
 
 @dataclass(frozen=True)
@@ -90,13 +64,35 @@ class Auth:
         self._admin_group = settings.admin_group
         self.users = UsersFile(settings.users_path)
         self.sessions = Sessions(settings.sessions_path, settings.session_hours)
-        self.limit = FailureLimit(settings.login_attempts, settings.login_window_minutes * 60)
+        self.keys = ApiKeys(settings.keys_path)
+        self.limit = WindowLimit(settings.login_attempts, settings.login_window_minutes * 60)
         self._header = settings.trusted_header
         self._proxies = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
 
-    def reader(self, connection: HTTPConnection) -> Reader | None:
-        """Who sent this request; None when no one is signed in. Without sign-in required, the local user
-        (the server listens on loopback only), who reads everything."""
+    def caller(self, connection: HTTPConnection) -> Caller | None:
+        """Who sent this request; None when no one is signed in, or the API key it carries is not live.
+        An API key (``Authorization: Bearer rag-...``) acts as its user, sign-in on or off. Otherwise,
+        without sign-in required, the local user (the server listens on loopback only), who reads
+        everything."""
+        key = _bearer(connection)
+        if key is not None:
+            return self._key_caller(key)
+        reader = self._reader(connection)
+        return Caller(reader) if reader else None
+
+    def _key_caller(self, key: str) -> Caller | None:
+        found = self.keys.user_of(key)
+        if found is None:
+            return None
+        key_id, name = found
+        try:
+            user = self.users.get(name)
+        except UsersError as error:
+            log.error("%s", error)
+            return None
+        return Caller(user.reader(self._admin_group), key_id) if user else None  # a removed user's keys are dead
+
+    def _reader(self, connection: HTTPConnection) -> Reader | None:
         if not self.required:
             return LOCAL
         proxy_user = self._proxy_user(connection)
@@ -124,7 +120,7 @@ class Auth:
             log.error("sign-in impossible: %s", error)
             raise SignInRefused(503, "users_broken") from None
         if user is None:
-            self.limit.fail(keys)
+            self.limit.record(keys)
             log.warning("sign-in failed for %r from %s", name, address)
             raise SignInRefused(401, "wrong")
         self.limit.clear(keys[0])
@@ -164,11 +160,14 @@ class RequireSignIn:
             await self.app(scope, receive, send)
             return
         connection = HTTPConnection(scope)
-        reader = self.auth.reader(connection)
-        if reader is not None:
+        caller = self.auth.caller(connection)
+        if caller is not None:
+            reader = caller.reader
             state = scope.setdefault("state", {})
             state["reader"] = reader
-            if self.auth.required:
+            # Whose requests count together against the rate limit: a key's own, or its user's.
+            state["limit_key"] = f"key:{caller.key}" if caller.key else f"user:{reader.name}"
+            if self.auth.required or caller.key:
                 state["owner"] = f"user:{reader.name}"
             else:
                 browser = connection.cookies.get(BROWSER_COOKIE, "")
@@ -180,12 +179,17 @@ class RequireSignIn:
             await self.app(scope, receive, send)
         elif scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
+        elif _bearer(connection) is not None:
+            refusal = error_response(401, "invalid_api_key", "the API key is unknown or revoked",
+                                     headers={"WWW-Authenticate": "Bearer"})
+            await refusal(scope, receive, send)
         elif scope.get("method") == "GET" and "text/html" in connection.headers.get("accept", ""):
             target = scope["path"] + (f"?{scope['query_string'].decode()}" if scope.get("query_string") else "")
             await RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)(scope, receive, send)
         else:
-            body = {"error": {"code": "unauthorized", "message": "sign in first (POST /login)"}}
-            await JSONResponse(body, status_code=401)(scope, receive, send)
+            refusal = error_response(401, "unauthorized", "sign in first (POST /login), or send an API key "
+                                     "(Authorization: Bearer ...)", headers={"WWW-Authenticate": "Bearer"})
+            await refusal(scope, receive, send)
 
 
 def _setting_cookie(send: Send, cookie: str) -> Send:
@@ -195,3 +199,9 @@ def _setting_cookie(send: Send, cookie: str) -> Send:
             message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", cookie.encode())]}
         await send(message)
     return sending
+
+
+def _bearer(connection: HTTPConnection) -> str | None:
+    """The API key of an ``Authorization: Bearer ...`` header; None without one."""
+    scheme, _, value = connection.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else None

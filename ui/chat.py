@@ -25,6 +25,7 @@ from chatbot import (
 
 from .conversations import export_link
 from .i18n import EXAMPLES, LANGUAGES, TEXT, browser_language
+from .limits import WindowLimit
 from .markup import highlighted
 from .reading import context_link, file_link
 
@@ -82,9 +83,11 @@ def _source(number: int, source: dict, evidence: list[dict], words: dict[str, st
 
 
 def render_account(reader: Reader, lang: str) -> str:
-    """Who is signed in, and the sign-out button (a form: sign-out is a POST)."""
+    """Who is signed in (with a link to the admin page for administrators), and the sign-out button (a
+    form: sign-out is a POST)."""
     words = TEXT[lang]
-    return (f"<form method='post' action='/logout' class='account'>"
+    admin = f"<a href='/admin?lang={lang}' id='admin-link'>{html.escape(words['admin'])}</a> " if reader.sees_all else ""
+    return (f"<form method='post' action='/logout' class='account'>{admin}"
             f"{words['signed_in'].format(user=html.escape(reader.name))} "
             f"<button type='submit' id='sign-out'>{html.escape(words['sign_out'])}</button></form>")
 
@@ -106,7 +109,8 @@ def _reported(events: Iterator[Event], message: str) -> Iterator[Event]:
         raise gr.Error(message) from None
 
 
-def build(engine: ChatEngine, conversations: Conversations, show_account: bool = False) -> gr.Blocks:
+def build(engine: ChatEngine, conversations: Conversations, rate_limit: WindowLimit,
+          show_account: bool = False) -> gr.Blocks:
     """The page; every handler searches as the request's reader, and sees the saved chats of the
     request's owner (both set by ui.auth.RequireSignIn)."""
     with gr.Blocks(title="Private RAG", analytics_enabled=False) as page:
@@ -204,6 +208,8 @@ def build(engine: ChatEngine, conversations: Conversations, show_account: bool =
             if not message:
                 yield [history, "", *[gr.update()] * 6]
                 return
+            if wait := rate_limit.take(request.state.limit_key):
+                raise gr.Error(TEXT[code]["rate_limited"].format(seconds=wait))
             earlier = [_text(turn["content"]) for turn in history if turn["role"] == "user"]
             history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
             panel = ""

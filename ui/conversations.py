@@ -10,10 +10,11 @@ from datetime import date
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from chatbot import Conversation, Conversations
 
+from .errors import error_response
 from .i18n import TEXT
 
 
@@ -25,7 +26,7 @@ def router(conversations: Conversations) -> APIRouter:
                lang: str = Query("en", pattern="^(en|ko)$")) -> Response:
         found = conversations.get(request.state.owner, conversation)
         if found is None:
-            return JSONResponse({"error": {"code": "not_found", "message": "no such conversation"}}, status_code=404)
+            return error_response(404, "not_found", "no such conversation")
         name = quote(f"{found.title}.md")
         return Response(as_markdown(found, lang), media_type="text/markdown; charset=utf-8",
                         headers={"Content-Disposition": f"attachment; filename=\"chat.md\"; filename*=UTF-8''{name}"})

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from .auth import COOKIE, Auth, SignInRefused
+from .errors import error_response
 from .i18n import TEXT, browser_language
 
 STYLE = """
@@ -42,7 +43,7 @@ def router(auth: Auth) -> APIRouter:
         try:
             fields = dict(await request.json()) if is_json else dict(await request.form())
         except (ValueError, TypeError):
-            return _json_error(400, "bad_request", 'send {"user": ..., "password": ...}')
+            return error_response(400, "bad_request", 'send {"user": ..., "password": ...}')
         name, password = str(fields.get("user", "")).strip(), str(fields.get("password", ""))
         target = _local(str(fields.get("next", "/")))
         words = TEXT[browser_language(request.headers.get("accept-language"))]
@@ -54,7 +55,7 @@ def router(auth: Auth) -> APIRouter:
             message = words[f"login_{refusal.message}"].format(minutes=-(-(refusal.retry_after or 0) // 60))
             headers = {"Retry-After": str(refusal.retry_after)} if refusal.retry_after else None
             if is_json:
-                return _json_error(refusal.status, refusal.message, message, headers)
+                return error_response(refusal.status, refusal.message, message, headers=headers)
             return _page(request, target, message, refusal.status, headers)
         response: Response = (JSONResponse({"user": signed_in.user}) if is_json
                               else RedirectResponse(target, status_code=303))
@@ -96,7 +97,3 @@ def _page(request: Request, target: str, error: str = "", status: int = 200,
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">{html.escape(words['login_submit'])}</button></form></body></html>"""
     return HTMLResponse(body, status_code=status, headers=headers)
-
-
-def _json_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 
+from fastapi.responses import HTMLResponse
+
 
 def highlighted(text: str, ranges: list[tuple[int, int]]) -> str:
     """The text, escaped, with each (start, end) range in <mark> (overlapping ranges merged into the first)."""
@@ -26,3 +28,11 @@ def ranges_of(text: str, sentences: list[str]) -> list[tuple[int, int]]:
             ranges.append((start, start + len(sentence)))
             start = text.find(sentence, start + len(sentence))
     return ranges
+
+
+def html_page(lang: str, title: str, style: str, body: str, status: int = 200) -> HTMLResponse:
+    """A whole page: its style inline, nothing loaded from elsewhere."""
+    page = (f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>"
+            f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{html.escape(title)}</title>"
+            f"<style>{style}</style></head><body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>")
+    return HTMLResponse(page, status_code=status)

@@ -12,12 +12,13 @@ from pathlib import PurePosixPath
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from chatbot import ChatEngine, SourceContext
 
+from .errors import error_response
 from .i18n import TEXT
-from .markup import highlighted, ranges_of
+from .markup import highlighted, html_page, ranges_of
 
 STYLE = """
 body { font-family: system-ui, "Apple SD Gothic Neo", "Malgun Gothic", sans-serif; max-width: 52em;
@@ -45,17 +46,16 @@ def router(engine: ChatEngine) -> APIRouter:
         context = engine.context(file, chunk, version, request.state.reader)
         words = TEXT[lang]
         if context is None:
-            return _page(lang, words["context_missing"], f"<p class='notice'>{html.escape(words['context_missing'])}"
-                         f"</p>{_back(words)}", status=404)
-        return _page(lang, words["context_title"].format(source=context.source),
-                     _context_body(context, chunk if cited is None else cited, mark, version, lang))
+            missing = f"<p class='notice'>{html.escape(words['context_missing'])}</p>{_back(words)}"
+            return html_page(lang, words["context_missing"], STYLE, missing, status=404)
+        return html_page(lang, words["context_title"].format(source=context.source), STYLE,
+                         _context_body(context, chunk if cited is None else cited, mark, version, lang))
 
     @routes.get("/source/file", include_in_schema=False)
     def original(request: Request, file: str = Query(min_length=1, max_length=1000)) -> Response:
         path = engine.original(file, request.state.reader)
         if path is None:
-            return JSONResponse({"error": {"code": "not_found", "message": f"no readable source {file!r}"}},
-                                status_code=404)
+            return error_response(404, "not_found", f"no readable source {file!r}")
         return FileResponse(path, filename=PurePosixPath(file).name)  # Content-Disposition: attachment
 
     return routes
@@ -117,10 +117,3 @@ def _link(query: list[tuple[str, object]], chunk: int, text: str) -> str:
 
 def _back(words: dict[str, str]) -> str:
     return f"<a href='/'>{html.escape(words['back'])}</a>"
-
-
-def _page(lang: str, title: str, body: str, status: int = 200) -> HTMLResponse:
-    page = (f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>"
-            f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{html.escape(title)}</title>"
-            f"<style>{STYLE}</style></head><body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>")
-    return HTMLResponse(page, status_code=status)

@@ -59,6 +59,7 @@ def access_server(tmp_path_factory: pytest.TempPathFactory, embedder):
     base, process = start_server(settings, root / "server.log", {
         "RAG_MAX_ANSWER_TOKENS": ANSWER_TOKENS, "RAG_LOGIN_ATTEMPTS": "3", "RAG_LOGIN_WINDOW_MINUTES": "0.05",
         "RAG_TRUSTED_HEADER": "X-Remote-User", "RAG_TRUSTED_PROXIES": "127.0.0.2",
+        "RAG_RATE_LIMIT_PER_MINUTE": "10000",  # over a hundred questions a minute per user here
     })
     yield AccessServer(base, settings, root / "server.log")
     process.terminate()
@@ -179,6 +180,28 @@ def test_a_document_that_gives_orders_is_answered_from_as_content(access_server)
     hana_log = [json.loads(line) for line in cli(access_server, "audit", "--user", "hana", "--json").stdout.splitlines()]
     assert INJECTION.question in [e["question"] for e in hana_log]
     assert all(e["user"] == "hana" and "Nightjar" not in json.dumps(e) for e in hana_log)
+
+
+def test_an_api_key_acts_as_its_user_and_never_receives_another_groups_passages(access_server) -> None:
+    from openai import AuthenticationError, OpenAI
+
+    made = cli(access_server, "keys", "create", "ethan", "--name", "slack bot")
+    assert made.returncode == 0, made.stderr
+    client = OpenAI(base_url=f"{access_server.base}/v1", api_key=made.stdout.strip(), max_retries=0, timeout=300)
+    for fact in HR + ENG + COMMON:
+        for stream in (False, True):
+            reply = client.chat.completions.create(model="x", messages=[{"role": "user", "content": fact.question}],
+                                                   stream=stream)
+            received = [chunk.model_dump() for chunk in reply] if stream else [reply.model_dump()]
+            assert leaks(received, HR) == [], fact.question
+            last = received[-1]
+            sources = {s["source"] for s in last["sources"]}
+            assert all(source.startswith(("eng/", "common/")) for source in sources), fact.question
+            assert last["found"] == (fact not in HR), fact.question
+    key_id = made.stdout.strip().split("-")[1]
+    assert cli(access_server, "keys", "revoke", key_id).returncode == 0
+    with pytest.raises(AuthenticationError):
+        client.models.list()
 
 
 def test_a_source_is_read_and_downloaded_only_by_those_who_may_read_it(access_server) -> None:

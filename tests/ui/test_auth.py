@@ -36,7 +36,7 @@ def routes(app, prefix: str = "") -> list[tuple[str, set[str]]]:
 @pytest.fixture(scope="module")
 def app_routes(engine, tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, set[str]]]:
     settings = Settings(data_dir=tmp_path_factory.mktemp("routes"), auth=True)
-    return routes(create_app(engine, Auth(settings), Conversations(settings.conversations_path)))
+    return routes(create_app(engine, Auth(settings), Conversations(settings.conversations_path), settings))
 
 
 def test_every_route_needs_a_session_except_the_sign_in_form(server: str, app_routes) -> None:
