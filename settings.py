@@ -293,6 +293,10 @@ class Settings(BaseSettings):
         return self.data_dir / "keys" / "keys.sqlite3"
 
     @property
+    def feedback_path(self) -> Path:
+        return self.data_dir / "feedback" / "feedback.sqlite3"
+
+    @property
     def conversations_path(self) -> Path:
         return self.data_dir / "conversations" / "conversations.sqlite3"
 

@@ -8,11 +8,12 @@
 import settings as _settings  # noqa: F401  (offline mode before any model library loads)
 # The storage types the server needs for who is asking (ui talks to chatbot only).
 from storage import (
-    UNRESTRICTED, ApiKey, ApiKeys, AuditLog, Conversation, Conversations, Reader, SearchFilter, Sessions, Turn, UsersError, UsersFile,
+    UNRESTRICTED, ApiKey, ApiKeys, AuditLog, Conversation, Conversations, FeedbackStore, Reader, SearchFilter,
+    Sessions, Turn, UsersError, UsersFile,
 )
 
 from .admin import Admin, Gap, IndexRow, IngestStatus
-from .engine import Answer, ChatEngine, DoneEvent, Event, QueueEvent, SourcesEvent, TokenEvent
+from .engine import Answer, ChatEngine, DoneEvent, Event, FeedbackRefused, QueueEvent, SourcesEvent, TokenEvent
 from .evidence import Evidence
 from .language import detect_language
 from .llm import LLMUnavailable
@@ -42,6 +43,8 @@ __all__ = [
     "DoneEvent",
     "Event",
     "Evidence",
+    "FeedbackRefused",
+    "FeedbackStore",
     "LLMUnavailable",
     "Passage",
     "QueueEvent",

@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 import re
 import time
+import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator, Literal
 
 from settings import Settings
-from storage import UNRESTRICTED, Analyzer, AuditEntry, AuditLog, Embedder, Reader, SearchFilter, Store
+from storage import (
+    UNRESTRICTED, Analyzer, AnswerRecord, AuditEntry, AuditLog, Embedder, FeedbackStore, Rating, Reader,
+    SearchFilter, Store,
+)
 
 from .condense import standalone_question
 from .evidence import Evidence, find_evidence, support
@@ -60,9 +64,12 @@ class Answer:
     completion_tokens: int = 0
     hit_token_limit: bool = False
     ttft_s: float | None = None
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)  # what feedback on this answer names
+    prompt: list[dict] = field(default_factory=list)  # the chat messages the model was given
 
     def to_json(self) -> dict:
         return {
+            "id": self.id,
             "answer": self.answer,
             "found": self.found,
             "supported": self.supported,
@@ -74,6 +81,12 @@ class Answer:
             "usage": {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens},
             "ttft_s": None if self.ttft_s is None else round(self.ttft_s, 3),
         }
+
+
+class FeedbackRefused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -122,9 +135,11 @@ class ChatEngine:
     """
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None, llm: LocalLLM | RemoteLLM | None = None,
-                 audit: AuditLog | None = None) -> None:
+                 audit: AuditLog | None = None, feedback: FeedbackStore | None = None) -> None:
         self.settings = settings
         self.audit = audit
+        # Answers kept for feedback; not when the audit log keeps no words (RAG_AUDIT_TEXT=hash).
+        self.feedback = feedback if settings.audit_text == "plain" else None
         self.store = Store(settings)
         self.embedder = embedder or Embedder(settings.embed_model_path, settings.embed_batch_size)
         self.analyzer = Analyzer()
@@ -242,22 +257,24 @@ class ChatEngine:
 
     def ask(
         self, question: str, previous_questions: list[str] | None = None, search_filter: SearchFilter | None = None,
-        reader: Reader = UNRESTRICTED,
+        reader: Reader = UNRESTRICTED, answer_id: str | None = None,
     ) -> Answer:
-        for event in self.stream(question, previous_questions, search_filter, reader):
+        for event in self.stream(question, previous_questions, search_filter, reader, answer_id):
             if isinstance(event, DoneEvent):
                 return event.answer
         raise RuntimeError("answer stream ended without an answer")
 
     def stream(
         self, question: str, previous_questions: list[str] | None = None, search_filter: SearchFilter | None = None,
-        reader: Reader = UNRESTRICTED,
+        reader: Reader = UNRESTRICTED, answer_id: str | None = None,
     ) -> Iterator[Event]:
+        """The answer's events; ``answer_id`` names it (by default a new random id)."""
         started = time.monotonic()
         answer = Answer(
             question=question,
             standalone=standalone_question(question, previous_questions or []),
             language=detect_language(question),
+            **({"id": answer_id} if answer_id else {}),
         )
         prepared = self._prepare(answer.standalone, answer.language, search_filter, reader)
         if prepared is None:
@@ -269,7 +286,7 @@ class ChatEngine:
             yield self._done(reader, answer)
             return
         prompt = prepared.prompt
-        answer.found, answer.sources = True, prompt.passages
+        answer.found, answer.sources, answer.prompt = True, prompt.passages, prompt.messages
         yield SourcesEvent(prompt.passages, found=True)
 
         max_tokens = self.settings.max_answer_tokens.get(answer.language, max(self.settings.max_answer_tokens.values()))
@@ -359,7 +376,24 @@ class ChatEngine:
                          for p in answer.sources],
                 path=answer.path, reply=answer.reply,
             ))
+        if self.feedback is not None:
+            self.feedback.record(AnswerRecord(
+                id=answer.id, user=reader.name, language=answer.language, question=answer.question,
+                standalone=answer.standalone, prompt=answer.prompt, sources=[p.to_json() for p in answer.sources],
+                reply=answer.reply, answer=answer.answer, path=answer.path,
+            ))
         return DoneEvent(answer)
+
+    def give_feedback(self, answer_id: str, reader: Reader, rating: Rating | None | Literal["keep"] = "keep",
+                      comment: str | None = None, correction: str | None = None) -> None:
+        """Feedback from the reader who was given the answer (or an administrator, who alone may correct it).
+        FeedbackRefused says why not."""
+        record = self.feedback.answer(answer_id) if self.feedback is not None else None
+        if record is None or not (reader.sees_all or record.user == reader.name):
+            raise FeedbackRefused(404, "no such answer of yours (answers are not kept when RAG_AUDIT_TEXT=hash)")
+        if correction is not None and not reader.sees_all:
+            raise FeedbackRefused(403, "only administrators may correct an answer")
+        self.feedback.give(answer_id, rating, comment, correction)
 
 
 def open_llm(settings: Settings) -> LocalLLM | RemoteLLM:

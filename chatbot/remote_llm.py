@@ -105,7 +105,11 @@ def _counter(client: httpx.Client, path: str, body, baseline: int):
     """Counts by the endpoint; ``baseline`` is what it returns for no text (a beginning-of-text token)."""
     @lru_cache(maxsize=4096)  # prompt building counts the same blocks more than once
     def count(text: str) -> int:
-        reply = client.post(path, json=body(text))
-        reply.raise_for_status()
-        return len(reply.json()["tokens"]) - baseline
+        try:
+            reply = client.post(path, json=body(text))
+            reply.raise_for_status()
+            return len(reply.json()["tokens"]) - baseline
+        except (httpx.HTTPError, ValueError, KeyError) as error:  # the server went away after start-up
+            raise LLMUnavailable(f"the LLM server at {client.base_url} cannot count tokens ({path}): {error}") \
+                from None
     return count

@@ -1,5 +1,5 @@
 """Persistence: the Chroma collection of chunks, the ingest manifest, the embedder; users, API keys, sessions,
-saved chats, audit log.
+saved chats, answers and feedback, audit log.
 
 `ingest` writes through `writer`; `chatbot` reads through `Store`.
 """
@@ -11,6 +11,7 @@ from .audit import AuditEntry, AuditLog
 from .backup import backup, restore
 from .conversations import Conversation, Conversations, Turn
 from .embedding import Embedder, model_fingerprint
+from .feedback import AnswerRecord, FeedbackStore, Rated, Rating
 from .filters import SearchFilter
 from .keys import ApiKey, ApiKeys
 from .lexical import HANGUL_RUN, STOPWORDS, Analyzer, LexicalIndex, Morpheme, as_metadata, indexed_text
@@ -31,10 +32,14 @@ from .users import User, UsersError, UsersFile
 __all__ = [
     "UNRESTRICTED",
     "AuditEntry",
+    "AnswerRecord",
     "ApiKey",
     "ApiKeys",
     "AuditLog",
     "Conversation",
+    "FeedbackStore",
+    "Rated",
+    "Rating",
     "Conversations",
     "Turn",
     "Reader",

@@ -1,5 +1,5 @@
 """Backup and restore: the store (Chroma, manifest, keyword index), the users file, the audit log, the
-saved chats and the API keys (their hashes).
+saved chats, the API keys (their hashes), and the answers with their feedback.
 
 A backup holds the writer lock, so no ingest changes the store while it is
 copied; the server only reads the store, so it may keep serving. SQLite
@@ -79,7 +79,8 @@ def restore(settings: Settings, source: Path) -> dict:
 
 def _databases(settings: Settings) -> dict[str, Path]:
     """The data folder's databases a backup keeps (not the sign-in sessions: a restore signs everyone out)."""
-    return {"conversations": settings.conversations_path, "keys": settings.keys_path}
+    return {"conversations": settings.conversations_path, "keys": settings.keys_path,
+            "feedback": settings.feedback_path}
 
 
 def _copy_store(source: Path, target: Path) -> None:

@@ -65,9 +65,7 @@ class Conversation:
 
 class Conversations:
     def __init__(self, db_path: Path, keep_days: int = 365) -> None:
-        db_path.parent.mkdir(parents=True, exist_ok=True)
-        db_path.parent.chmod(0o700)  # questions are the users' own words: the server's account only
-        self._db = sqlite.connect(db_path, MIGRATIONS)
+        self._db = sqlite.connect_private(db_path, MIGRATIONS)
         self.keep_seconds = keep_days * 86400
         self._lock = threading.Lock()
 

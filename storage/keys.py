@@ -51,9 +51,7 @@ class ApiKey:
 
 class ApiKeys:
     def __init__(self, db_path: Path) -> None:
-        db_path.parent.mkdir(parents=True, exist_ok=True)
-        db_path.parent.chmod(0o700)
-        self._db = sqlite.connect(db_path, MIGRATIONS)
+        self._db = sqlite.connect_private(db_path, MIGRATIONS)
         self._lock = threading.Lock()
 
     def create(self, user: str, name: str = "") -> tuple[ApiKey, str]:

@@ -28,9 +28,7 @@ MIGRATIONS: list[str] = [
 
 class Sessions:
     def __init__(self, db_path: Path, hours: float) -> None:
-        db_path.parent.mkdir(parents=True, exist_ok=True)
-        db_path.parent.chmod(0o700)  # its own folder: SQLite's -wal and -shm files sit beside it
-        self._db = sqlite.connect(db_path, MIGRATIONS)
+        self._db = sqlite.connect_private(db_path, MIGRATIONS)
         self.seconds = hours * 3600
 
     def create(self, user: str) -> str:

@@ -28,3 +28,11 @@ def connect(db_path: Path, migrations: list[str]) -> sqlite3.Connection:
         # same script so a crash cannot leave a migration half-recorded.
         db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
     return db
+
+
+def connect_private(db_path: Path, migrations: list[str]) -> sqlite3.Connection:
+    """connect(), in a folder of its own that only the server's account may enter: SQLite's -wal and -shm
+    files sit beside the database, and these hold users' words, keys or sessions."""
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    db_path.parent.chmod(0o700)
+    return connect(db_path, migrations)

@@ -197,10 +197,11 @@ def start_chroma(folder: Path, log: Path) -> tuple[int, subprocess.Popen]:
     return port, process
 
 
-def start_llm_server(model: Path, log: Path) -> tuple[str, subprocess.Popen]:
-    """llama-cpp-python's OpenAI-compatible server on a free loopback port; its /v1 address when up."""
-    port = free_port()
-    with open(log, "w") as output:
+def start_llm_server(model: Path, log: Path, port: int | None = None) -> tuple[str, subprocess.Popen]:
+    """llama-cpp-python's OpenAI-compatible server on a free loopback port (or this one); its /v1 address
+    when up."""
+    port = port or free_port()
+    with open(log, "a") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
              "--port", str(port), "--n_ctx", "4096", "--n_threads", "2"],

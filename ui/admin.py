@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from chatbot import Admin, IngestStatus
 
-from .errors import error_response
+from .errors import ERRORS, ErrorResponse, error_response
 from .i18n import TEXT, browser_language
 from .markup import html_page
 
@@ -69,7 +69,8 @@ poll();
 
 
 def router(admin: Admin) -> APIRouter:
-    routes = APIRouter(prefix="/admin")
+    routes = APIRouter(prefix="/admin", tags=["admin"], responses={
+        **ERRORS, 403: {"model": ErrorResponse, "description": "Not an administrator."}})
 
     @routes.get("", response_class=HTMLResponse, include_in_schema=False)
     def page(request: Request, lang: str | None = Query(None, pattern="^(en|ko)$")) -> Response:
@@ -79,24 +80,29 @@ def router(admin: Admin) -> APIRouter:
             return html_page(code, TEXT[code]["admin"], STYLE, refusal, status=403)
         return html_page(code, TEXT[code]["admin"], STYLE, _body(admin, code))
 
-    @routes.get("/summary", include_in_schema=False)
+    @routes.get("/summary")
     def summary(request: Request) -> Response:
+        """What the admin page shows: the index per folder and type, the last ingest, the questions not
+        found, recent answers whose reply was not shown, and the background ingest's state."""
         if not _is_admin(request):
             return _forbidden()
         return JSONResponse({"index": [asdict(row) for row in admin.index()], "last_ingest": admin.last_ingest(),
                              "not_found": [asdict(gap) for gap in admin.gaps()],
                              "unsupported": admin.unsupported(), "ingest": asdict(admin.ingest.status())})
 
-    @routes.post("/ingest", include_in_schema=False)
+    @routes.post("/ingest", status_code=202,
+                 responses={409: {"model": ErrorResponse, "description": "An ingest is running already."}})
     def start(request: Request) -> Response:
+        """Start an ingest in the background (python -m ingest): 202 with its state, 409 while one runs."""
         if not _is_admin(request):
             return _forbidden()
         if not admin.ingest.start():
             return error_response(409, "ingest_running", "an ingest is running already; wait for it to end")
         return JSONResponse(asdict(admin.ingest.status()), status_code=202)
 
-    @routes.get("/ingest", include_in_schema=False)
+    @routes.get("/ingest")
     def progress(request: Request) -> Response:
+        """The background ingest: state, files done / started / total, the file being read, its report."""
         if not _is_admin(request):
             return _forbidden()
         return JSONResponse(asdict(admin.ingest.status()))

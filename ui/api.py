@@ -5,6 +5,7 @@ on): searches, answers and counts hold only what their groups may read.
 
     GET  /api/health                       model, embedder, documents, chunks (those the user may read)
     POST /api/search {"query", "k", "filters"}        passages
+    POST /api/feedback {"answer_id", "rating": "up"|"down"|"none", "comment", "correction" (admins)}
     POST /api/ask    {"question", "history", "filters"}
          filters (optional): {"folder", "file_types", "since", "until"} (dates as YYYY-MM-DD)
          -> NDJSON stream: {"type": "sources", "found", "sources"},
@@ -29,17 +30,18 @@ from __future__ import annotations
 import json
 import logging
 from datetime import date
-from typing import Annotated, Iterator
+from typing import Annotated, Iterator, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from chatbot import (
-    ChatEngine, DoneEvent, Event, LLMUnavailable, QueueEvent, Reader, SearchFilter, SourcesEvent, TokenEvent,
+    ChatEngine, DoneEvent, Event, FeedbackRefused, LLMUnavailable, QueueEvent, Reader, SearchFilter, SourcesEvent,
+    TokenEvent,
 )
 
-from .errors import ERRORS
+from .errors import ERRORS, ErrorResponse, error_response
 from .limits import MAX_HISTORY, MAX_MESSAGE_CHARS, MAX_QUESTION_CHARS
 
 
@@ -68,6 +70,17 @@ class AskRequest(BaseModel):
     history: list[Annotated[str, Field(max_length=MAX_MESSAGE_CHARS)]] = Field(
         default_factory=list, max_length=MAX_HISTORY, description="The user's earlier questions, oldest first.")
     filters: Filters = Field(default_factory=Filters)
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answer_id: str = Field(min_length=1, max_length=80, pattern=r"^(chatcmpl-)?[0-9a-f]{32}$",
+                           description='The answer\'s "id" (the done event of /api/ask), or a /v1 completion\'s id.')
+    rating: Literal["up", "down", "none"] | None = Field(None, description='"none" takes a rating back; '
+                                                                           "absent keeps it as it was.")
+    comment: str | None = Field(None, max_length=2000)
+    correction: str | None = Field(None, max_length=MAX_MESSAGE_CHARS, description="Administrators only.")
 
 
 class RateLimited(Exception):
@@ -100,6 +113,18 @@ def router(engine: ChatEngine) -> APIRouter:
     def search(request: SearchRequest, http: Request) -> list[dict]:
         passages = engine.search(request.query, request.k, request.filters.to_filter(), reader=_reader(http))
         return [p.to_json() for p in passages]
+
+    @api.post("/feedback", responses={403: {"model": ErrorResponse, "description": "A correction, not an admin."},
+                                       404: {"model": ErrorResponse, "description": "No such answer of yours."}})
+    def feedback(request: FeedbackRequest, http: Request) -> dict:
+        """Thumbs up or down, a comment and (administrators) a corrected answer, on one of your answers."""
+        answer_id = request.answer_id.removeprefix("chatcmpl-")
+        rating = "keep" if request.rating is None else (None if request.rating == "none" else request.rating)
+        try:
+            engine.give_feedback(answer_id, _reader(http), rating, request.comment, request.correction)
+        except FeedbackRefused as refusal:
+            return error_response(refusal.status, "feedback_refused", str(refusal))
+        return {"answer_id": answer_id, "saved": True}
 
     @api.post("/ask", dependencies=[Depends(rate_limited)], response_class=StreamingResponse, responses={
         200: {"description": "NDJSON: one event per line (see the module's docs)",

@@ -19,8 +19,8 @@ from typing import Iterator
 import gradio as gr
 
 from chatbot import (
-    ChatEngine, Conversation, Conversations, DoneEvent, Event, LLMUnavailable, QueueEvent, Reader, SourcesEvent,
-    TokenEvent, Turn,
+    ChatEngine, Conversation, Conversations, DoneEvent, Event, FeedbackRefused, LLMUnavailable, QueueEvent, Reader,
+    SourcesEvent, TokenEvent, Turn,
 )
 
 from .conversations import export_link
@@ -100,15 +100,6 @@ def _text(content: str | list | dict) -> str:
     return " ".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in parts).strip()
 
 
-def _reported(events: Iterator[Event], message: str) -> Iterator[Event]:
-    """The answer's events; a model that cannot answer now becomes a message on the page (the log has why)."""
-    try:
-        yield from events
-    except LLMUnavailable as error:
-        log.error("%s", error)
-        raise gr.Error(message) from None
-
-
 def build(engine: ChatEngine, conversations: Conversations, rate_limit: WindowLimit,
           show_account: bool = False) -> gr.Blocks:
     """The page; every handler searches as the request's reader, and sees the saved chats of the
@@ -133,6 +124,8 @@ def build(engine: ChatEngine, conversations: Conversations, rate_limit: WindowLi
                 # The open chat's id: held by the browser and sent with each request, so any front-end
                 # can go on with it (docs/DEPLOY.md, scale-out).
                 chat_id = gr.Textbox(visible=False, elem_id="chat-id")
+                # Which answer each assistant message is (message index -> answer id), for its thumbs.
+                answer_ids = gr.JSON({}, visible=False, elem_id="answer-ids")
             with gr.Column(scale=4):
                 conversation = gr.Chatbot(elem_id="conversation", height=420, show_label=False,
                                           buttons=["copy", "copy_all"])
@@ -144,6 +137,9 @@ def build(engine: ChatEngine, conversations: Conversations, rate_limit: WindowLi
                 with gr.Row():
                     examples_label = gr.Markdown()
                     examples = [gr.Button(size="sm", elem_classes="example") for _ in range(3)]
+                with gr.Row():
+                    comment = gr.Textbox(elem_id="comment", scale=5, max_length=2000)
+                    send_comment = gr.Button(size="sm", elem_id="send-comment", scale=1)
                 sources = gr.HTML(elem_id="sources")
 
         def labels(code: str, request: gr.Request) -> list:
@@ -157,11 +153,12 @@ def build(engine: ChatEngine, conversations: Conversations, rate_limit: WindowLi
                     *[gr.update(value=e) for e in EXAMPLES[code]],
                     gr.update(label=words["conversation_label"]), gr.update(label=words["chats"]),
                     gr.update(label=words["rename_label"]), gr.update(value=words["rename"]),
-                    gr.update(value=words["delete"])]
+                    gr.update(value=words["delete"]), gr.update(label=words["comment_label"]),
+                    gr.update(value=words["send_comment"])]
 
         label_outputs = [language, title, account, status, question, send, new_chat, examples_label, *examples,
-                         conversation, chats, chat_name, rename, delete]
-        opened = [conversation, sources, chat_id, chats, no_chats, chat_name, export]
+                         conversation, chats, chat_name, rename, delete, comment, send_comment]
+        opened = [conversation, sources, chat_id, chats, no_chats, chat_name, export, answer_ids]
 
         def shown(owner: str, code: str, chat: Conversation | None) -> list:
             """The page's chat parts for this open chat (None: a new, empty one)."""
@@ -177,6 +174,7 @@ def build(engine: ChatEngine, conversations: Conversations, rate_limit: WindowLi
                 "" if listed else TEXT[code]["no_chats"],
                 chat.title if chat else "",
                 _export(chat.id, code) if chat else "",
+                {str(2 * n + 1): turn.details["id"] for n, turn in enumerate(turns) if "id" in turn.details},
             ]
 
         def on_load(request: gr.Request) -> list:
@@ -203,19 +201,26 @@ def build(engine: ChatEngine, conversations: Conversations, rate_limit: WindowLi
             conversations.delete(request.state.owner, chosen)
             return open_chat(None, code, request)
 
-        def respond(message: str, history: list, chosen: str, code: str, request: gr.Request) -> Iterator[list]:
+        def respond(message: str, history: list, chosen: str, code: str, ids: dict,
+                    request: gr.Request) -> Iterator[list]:
             message = (message or "").strip()
             if not message:
-                yield [history, "", *[gr.update()] * 6]
+                yield [history, "", *[gr.update()] * 7]
                 return
-            if wait := rate_limit.take(request.state.limit_key):
-                raise gr.Error(TEXT[code]["rate_limited"].format(seconds=wait))
             earlier = [_text(turn["content"]) for turn in history if turn["role"] == "user"]
             history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+            if wait := rate_limit.take(request.state.limit_key):  # said in the bubble; the page goes on
+                history[-1]["content"] = f"⏳ {TEXT[code]['rate_limited'].format(seconds=wait)}"
+                yield [history, "", *[gr.update()] * 7]
+                return
             panel = ""
-            events = engine.stream(message, earlier, reader=request.state.reader)
+            events = _failing_as_none(engine.stream(message, earlier, reader=request.state.reader))
             waiting = False  # the bubble shows the place in the line, not the answer yet
-            for event in _reported(events, TEXT[code]["llm_down"]):
+            for event in events:
+                if event is None:  # the model failed: the bubble says so, and the page goes on
+                    history[-1]["content"] = f"⚠️ {TEXT[code]['llm_down']}"
+                    yield [history, "", panel, *[gr.update()] * 6]
+                    return
                 if isinstance(event, SourcesEvent):
                     panel = render_sources([p.to_json() for p in event.sources], event.found, code)
                 elif isinstance(event, QueueEvent):
@@ -230,16 +235,36 @@ def build(engine: ChatEngine, conversations: Conversations, rate_limit: WindowLi
                     panel = render_sources(details["sources"], details["found"], code, details["evidence"])
                     owner = request.state.owner
                     chosen = _saved(conversations, owner, chosen, message, event.answer.answer, details)
-                    yield [history, "", panel, *shown(owner, code, conversations.get(owner, chosen))[2:]]
+                    # The ids follow the page's messages, which may hold a failed turn the saved chat has not.
+                    ids = {**(ids or {}), str(len(history) - 1): event.answer.id}
+                    yield [history, "", panel, *shown(owner, code, conversations.get(owner, chosen))[2:-1], ids]
                     return
-                yield [history, "", panel, *[gr.update()] * 5]
+                yield [history, "", panel, *[gr.update()] * 6]
+
+        def rate(data: gr.LikeData, ids: dict, request: gr.Request) -> None:
+            answer_id = (ids or {}).get(str(data.index if isinstance(data.index, int) else data.index[0]))
+            if answer_id:  # not a question, nor a message that said the model failed
+                rating = {True: "up", False: "down"}.get(data.liked)
+                _feedback(engine, answer_id, request.state.reader, rating=rating)
+
+        def comment_on_last(text: str, ids: dict, code: str, request: gr.Request) -> str:
+            if text.strip() and ids:
+                last = ids[max(ids, key=int)]
+                _feedback(engine, last, request.state.reader, comment=text.strip())
+                gr.Info(TEXT[code]["comment_saved"])
+            return ""
+
+        conversation.like(rate, inputs=answer_ids)
+        send_comment.click(comment_on_last, inputs=[comment, answer_ids, language], outputs=comment)
+        comment.submit(comment_on_last, inputs=[comment, answer_ids, language], outputs=comment)
 
         page.load(on_load, outputs=[*label_outputs, *opened]).then(None, js=NAME_GROUPS)
         language.change(labels, inputs=language, outputs=label_outputs).then(None, js=NAME_GROUPS)
-        answer_outputs = [conversation, question, sources, chat_id, chats, no_chats, chat_name, export]
-        chat_io = dict(inputs=[question, conversation, chat_id, language], outputs=answer_outputs)
+        answer_outputs = [conversation, question, sources, chat_id, chats, no_chats, chat_name, export, answer_ids]
+        chat_io = dict(inputs=[question, conversation, chat_id, language, answer_ids], outputs=answer_outputs)
         answering = [question.submit(respond, **chat_io), send.click(respond, **chat_io)]
-        answering += [button.click(respond, inputs=[button, conversation, chat_id, language], outputs=answer_outputs)
+        answering += [button.click(respond, inputs=[button, conversation, chat_id, language, answer_ids],
+                                    outputs=answer_outputs)
                       for button in examples]
         # A new chat, or another one opened, stops an answer still streaming, or it would write itself
         # into the page now showing another chat.
@@ -265,6 +290,23 @@ NAME_GROUPS = """() => document.querySelectorAll('fieldset').forEach(group => {
     if (title) group.setAttribute('aria-label', title.textContent.trim());
 })"""
 FOCUS_QUESTION = "() => document.querySelector('#question textarea')?.focus()"
+
+
+def _feedback(engine: ChatEngine, answer_id: str, reader: Reader, **given) -> None:
+    """Feedback from the page; an answer not kept (RAG_AUDIT_TEXT=hash) takes none, and the page goes on."""
+    try:
+        engine.give_feedback(answer_id, reader, **given)
+    except FeedbackRefused as refusal:
+        log.warning("feedback on %s not saved: %s", answer_id, refusal)
+
+
+def _failing_as_none(events: Iterator[Event]) -> Iterator[Event | None]:
+    """The answer's events; None last when the model cannot answer now (the log has why)."""
+    try:
+        yield from events
+    except LLMUnavailable as error:
+        log.error("%s", error)
+        yield None
 
 
 def _saved(conversations: Conversations, owner: str, chosen: str, question: str, answer: str, details: dict) -> str:

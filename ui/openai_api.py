@@ -47,6 +47,7 @@ from .limits import MAX_EMBED_CHARS, MAX_EMBED_INPUTS, MAX_HISTORY, MAX_MESSAGE_
 log = logging.getLogger(__name__)
 
 OWNER = "private-rag"
+COMPLETION_PREFIX = "chatcmpl-"
 
 
 class TextPart(BaseModel):
@@ -158,12 +159,14 @@ def router(engine: ChatEngine) -> APIRouter:
         if isinstance(question, JSONResponse):
             return question
         reader, search_filter = http.state.reader, request.filters.to_filter()
-        completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+        # The completion's id holds the answer's: POST /api/feedback takes either.
+        answer_id, created = uuid.uuid4().hex, int(time.time())
+        completion_id = f"{COMPLETION_PREFIX}{answer_id}"
         if request.stream:
-            events = _stream(engine, question, history, search_filter, reader, completion_id, created)
+            events = _stream(engine, question, history, search_filter, reader, answer_id, created)
             return StreamingResponse(events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
         try:
-            answer = engine.ask(question, history, search_filter, reader)
+            answer = engine.ask(question, history, search_filter, reader, answer_id)
         except LLMUnavailable as error:
             log.error("%s", error)
             return error_response(503, "model_unavailable", "the language model cannot answer right now; "
@@ -210,14 +213,15 @@ def _usage(answer: Answer) -> Usage:
                  total_tokens=answer.prompt_tokens + answer.completion_tokens)
 
 
-def _stream(engine: ChatEngine, question: str, history: list[str], search_filter, reader, completion_id: str,
+def _stream(engine: ChatEngine, question: str, history: list[str], search_filter, reader, answer_id: str,
             created: int) -> Iterator[str]:
     model = engine.model_name
-    chunk = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model}
+    chunk = {"id": f"{COMPLETION_PREFIX}{answer_id}", "object": "chat.completion.chunk", "created": created,
+             "model": model}
     yield _event({**chunk, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
                                         "finish_reason": None}]})
     try:
-        for event in engine.stream(question, history, search_filter, reader):
+        for event in engine.stream(question, history, search_filter, reader, answer_id):
             if isinstance(event, QueueEvent):
                 yield f": queue {event.ahead}\n\n"  # a comment: clients skip it, proxies see the line alive
             elif isinstance(event, DoneEvent):

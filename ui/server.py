@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from chatbot import Admin, AuditLog, ChatEngine, Conversations, LLMUnavailable
+from chatbot import Admin, AuditLog, ChatEngine, Conversations, FeedbackStore, LLMUnavailable
 from settings import Settings
 
 from . import admin, api, chat, conversations, login, openai_api, reading
@@ -83,7 +83,7 @@ def serve(settings: Settings) -> None:
     if auth.required and not auth.users.users():
         print(f"Sign-in is on and {settings.users_path} lists no user yet: add one with "
               "python -m chatbot users add NAME --group GROUP", file=sys.stderr, flush=True)
-    engine = ChatEngine(settings, audit=AuditLog.for_settings(settings))
+    engine = ChatEngine(settings, audit=AuditLog.for_settings(settings), feedback=FeedbackStore(settings.feedback_path))
     try:
         engine.warm_up()  # the model (or its server), Kiwi, the indexes: loaded before the first user waits
     except (LLMUnavailable, FileNotFoundError, ValueError) as error:

@@ -1,5 +1,5 @@
 """The HTTP API of the running server, as a signed-in user: streamed answers with sources, not-found, follow-ups,
-several users."""
+several users, feedback on an answer."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import json
 import threading
 import time
 
-from tests.helpers import Client
+from chatbot import FeedbackStore
+from settings import Settings
+from tests.helpers import Client, password
 
 
 def test_health_names_the_model_and_counts_documents(staff: Client) -> None:
@@ -129,3 +131,21 @@ def test_a_question_waiting_for_the_model_is_told_its_place_in_line(staff: Clien
         assert kinds[0] == "sources" and kinds[-1] == "done" and events[-1]["standalone"] == question
         if "queue" in kinds and "token" in kinds:  # the place in line comes before the answer's words
             assert max(i for i, k in enumerate(kinds) if k == "queue") < kinds.index("token")
+
+
+def test_feedback_on_an_answer_over_the_api(staff: Client, server: str, server_settings: Settings) -> None:
+    done = staff.ask("How long must passwords be?")[-1]
+    given = staff.post("/api/feedback", {"answer_id": done["id"], "rating": "up", "comment": "short and right"})
+    assert given.status == 200 and given.json() == {"answer_id": done["id"], "saved": True}
+    rated = next(r for r in FeedbackStore(server_settings.feedback_path).rated() if r.answer.id == done["id"])
+    assert (rated.rating, rated.comment, rated.answer.answer) == ("up", "short and right", done["answer"])
+    assert rated.answer.prompt and rated.answer.reply == done["reply"]
+
+    refused = staff.post("/api/feedback", {"answer_id": done["id"], "correction": "At least 12 characters."})
+    assert refused.status == 403 and refused.json()["error"]["code"] == "feedback_refused"
+    boss = Client(server).signed_in("boss", password("boss"))
+    assert boss.post("/api/feedback", {"answer_id": done["id"], "correction": "At least 12 characters."}).status == 200
+    unknown = staff.post("/api/feedback", {"answer_id": "0" * 32, "rating": "down"})
+    assert unknown.status == 404
+    bad = staff.post("/api/feedback", {"answer_id": done["id"], "rating": "great"})
+    assert bad.status == 422 and "rating" in bad.text

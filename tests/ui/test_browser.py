@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from chatbot import FeedbackStore
 from chatbot.language import NOT_FOUND, UNSUPPORTED
 from tests.helpers import CHROMIUM, CHROMIUM_ARGS, Client, is_loopback, loopback_only, password
 from tests.ui.browsing import OUTPUT, ask_in_page, screenshot, wait_answered, wait_loaded
@@ -241,3 +242,23 @@ CONTRAST = """(selectors) => {
     }
     return ratios;
 }"""
+
+
+def test_an_answer_is_rated_and_commented_in_the_page(page, server_settings) -> None:
+    ask_in_page(page, "비밀번호는 몇 자 이상이어야 하나요?", answers=1)
+    page.locator("#conversation").get_by_role("button", name="좋아요", exact=True).last.click()  # Gradio's own words
+    store = FeedbackStore(server_settings.feedback_path)
+
+    def latest():
+        return next(iter(store.rated()), None)
+
+    deadline = time.monotonic() + 30
+    while (rated := latest()) is None or rated.answer.question != "비밀번호는 몇 자 이상이어야 하나요?":
+        assert time.monotonic() < deadline, "the thumbs up was not saved"
+        time.sleep(0.2)
+    assert rated.rating == "up" and rated.answer.prompt
+    page.fill("#comment textarea", "12자라는 답이 맞습니다")
+    page.click("#send-comment")
+    page.get_by_text("의견이 저장되었습니다").first.wait_for(timeout=30_000)
+    assert (latest().rating, latest().comment) == ("up", "12자라는 답이 맞습니다")
+    screenshot(page, "feedback")

@@ -51,8 +51,8 @@ def client(server: str, key: str) -> OpenAI:
 
 @pytest.mark.parametrize("question, words, source", [(LEAVE, "15 days", "hr/hr-policy.md"),
                                                       (LEAVE_KO, "15일", "hr/인사규정.hwpx")])
-def test_the_openai_client_gets_the_chats_answer_with_its_sources(client: OpenAI, question: str, words: str,
-                                                                   source: str) -> None:
+def test_the_openai_client_gets_the_chats_answer_with_its_sources(client: OpenAI, server: str, key: str,
+                                                                   question: str, words: str, source: str) -> None:
     assert [m.id for m in client.models.list()] == ["SmolLM2-135M-Instruct.Q4_1"]
     reply = client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": question}])
     answer = reply.choices[0].message.content
@@ -61,6 +61,9 @@ def test_the_openai_client_gets_the_chats_answer_with_its_sources(client: OpenAI
     assert reply.found and reply.path in ("reply", "span", "evidence")
     assert source in {s["source"] for s in reply.sources} and reply.evidence
     assert all(re.sub(r"\s+", " ", e["sentence"]) for e in reply.evidence)
+    rated = Client(server).request("POST", "/api/feedback", {"answer_id": reply.id, "rating": "up"},
+                                   headers={"Authorization": f"Bearer {key}"})
+    assert rated.status == 200  # a completion's id names its answer
 
     chunks = list(client.chat.completions.create(model="x", messages=[{"role": "user", "content": question}],
                                                  stream=True))
@@ -174,7 +177,9 @@ def test_each_key_is_rate_limited_with_retry_after(server: str, server_settings:
 def doc_examples() -> list[tuple[str, str]]:
     """(language, code) of each example in docs/API.md and the README that talks to the server."""
     blocks = [block for doc in DOCS for block in re.findall(r"```(python|sh)\n(.*?)```", doc.read_text(), re.S)]
-    return [(kind, code) for kind, code in blocks if "PRIVATE_RAG_URL" in code and "export " not in code]
+    # Not the blocks that set the variables, nor those with a placeholder to fill in ("…").
+    return [(kind, code) for kind, code in blocks if "PRIVATE_RAG_URL" in code and "export " not in code
+            and "…" not in code]
 
 
 def test_the_examples_in_the_api_docs_run_as_written(server: str, key: str) -> None:
