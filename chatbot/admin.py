@@ -1,6 +1,6 @@
 """What an administrator sees without a shell: what the index holds, what the last ingest did, where the
-documents fall short (questions answered "not found", replies that were not supported), and an ingest
-started in the background with its progress.
+documents fall short (questions answered "not found", replies that were not supported), what users said
+of their answers, and an ingest started in the background with its progress.
 
 The ingest runs as its own process (python -m ingest), exactly as from the
 command line; the store's writer lock keeps it the only writer, and this
@@ -15,12 +15,13 @@ import subprocess
 import sys
 import threading
 from collections import Counter
+from datetime import datetime
 from dataclasses import asdict, dataclass, field
 from pathlib import PurePosixPath
 from typing import Literal
 
 from settings import REPO_ROOT, Settings
-from storage import AuditLog, Store, now_iso
+from storage import AuditLog, FeedbackStore, Store, now_iso
 
 # How an answer was made when the model's reply was not shown (its words were not all in the documents).
 REPLY_NOT_SHOWN = ("span", "evidence", "unsupported")
@@ -162,9 +163,11 @@ class IngestJob:
 class Admin:
     """The admin page's data, for one engine's store and audit log."""
 
-    def __init__(self, store: Store, audit: AuditLog | None, settings: Settings) -> None:
+    def __init__(self, store: Store, audit: AuditLog | None, settings: Settings,
+                 feedback: FeedbackStore | None = None) -> None:
         self._store = store
         self._audit = audit or AuditLog.for_settings(settings)
+        self._feedback = feedback
         self.ingest = IngestJob(settings)
 
     def index(self) -> list[IndexRow]:
@@ -179,3 +182,11 @@ class Admin:
 
     def unsupported(self) -> list[dict]:
         return unsupported_answers(self._audit)
+
+    def feedback(self, limit: int = 30) -> list[dict]:
+        """The latest feedback, newest first: {"time", "user", "question", "answer", "rating", "comment",
+        "correction"}; none when answers are not kept."""
+        rated = self._feedback.rated()[:limit] if self._feedback is not None else []
+        return [{"time": datetime.fromtimestamp(r.updated).astimezone().isoformat(timespec="seconds"),
+                 "user": r.answer.user, "question": r.answer.question, "answer": r.answer.answer,
+                 "rating": r.rating or "", "comment": r.comment, "correction": r.correction} for r in rated]

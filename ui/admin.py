@@ -3,7 +3,7 @@ listens on loopback only):
 
     GET  /admin                  the page: the index per folder and type, the last ingest and its failed
                                  files, the questions the documents did not answer, recent answers whose
-                                 reply was not shown, and a button that starts an ingest
+                                 reply was not shown, the latest feedback, and a button that starts an ingest
     GET  /admin/summary          the same as JSON
     POST /admin/ingest           start an ingest in the background (409 while one runs)
     GET  /admin/ingest           its progress and, once finished, its report
@@ -41,6 +41,8 @@ progress { width: 100%; height: 14px; }
 .error { background: #fee2e2; color: #991b1b; padding: 6px 10px; border-radius: 6px; }
 a { color: #1d4ed8; }
 """
+
+RATING_MARKS = {"up": "👍", "down": "👎"}
 
 # Polls the ingest while it runs, and reloads the page (with its new report) once it ends.
 SCRIPT = """
@@ -88,7 +90,8 @@ def router(admin: Admin) -> APIRouter:
             return _forbidden()
         return JSONResponse({"index": [asdict(row) for row in admin.index()], "last_ingest": admin.last_ingest(),
                              "not_found": [asdict(gap) for gap in admin.gaps()],
-                             "unsupported": admin.unsupported(), "ingest": asdict(admin.ingest.status())})
+                             "unsupported": admin.unsupported(), "feedback": admin.feedback(),
+                             "ingest": asdict(admin.ingest.status())})
 
     @routes.post("/ingest", status_code=202,
                  responses={409: {"model": ErrorResponse, "description": "An ingest is running already."}})
@@ -133,6 +136,11 @@ def _body(admin: Admin, code: str) -> str:
                 words["admin_path"]],
                [[e["time"], e["user"], e["question"], e["reply"], e["path"]] for e in admin.unsupported()],
                words, "unsupported"),
+        f"<h2>{html.escape(words['admin_feedback'])}</h2>",
+        _table([words["admin_time"], words["admin_user"], words["admin_question"], words["export_answer"],
+                words["admin_rating"], words["admin_comment"], words["admin_correction"]],
+               [[f["time"], f["user"], f["question"], f["answer"], RATING_MARKS.get(f["rating"], ""), f["comment"],
+                 f["correction"]] for f in admin.feedback()], words, "feedback"),
     ])
 
 

@@ -43,7 +43,7 @@ def create_app(engine: ChatEngine, auth: Auth, saved: Conversations, settings: S
     app.include_router(openai_api.router(engine))
     app.include_router(reading.router(engine))
     app.include_router(conversations.router(saved))
-    app.include_router(admin.router(Admin(engine.store, engine.audit, settings)))
+    app.include_router(admin.router(Admin(engine.store, engine.audit, settings, engine.feedback)))
     app = gr.mount_gradio_app(
         app, chat.build(engine, saved, app.state.rate_limit, show_account=auth.required), path="/", theme=chat.THEME, css=chat.CSS,
         ssr_mode=False, footer_links=[], pwa=False, mcp_server=False, enable_monitoring=False,

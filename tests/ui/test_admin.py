@@ -142,3 +142,17 @@ def test_an_ingest_that_cannot_take_the_store_says_why(admin_server) -> None:
             time.sleep(0.2)
     assert status["state"] == "failed" and "another ingest is writing" in status["error"]
     assert "another ingest is writing" in boss.get("/admin").text
+
+
+def test_the_latest_feedback_is_listed_for_the_admin(admin_server) -> None:
+    base, _ = admin_server
+    boss, staff = Client(base).signed_in("boss", password("boss")), Client(base).signed_in("staff", password("staff"))
+    done = staff.ask("How many days of annual leave do employees get?")[-1]
+    assert staff.post("/api/feedback", {"answer_id": done["id"], "rating": "down",
+                                        "comment": "we get 15 days, not per year"}).status == 200
+    assert boss.post("/api/feedback", {"answer_id": done["id"], "correction": "15 days a year."}).status == 200
+    latest = boss.get("/admin/summary").json()["feedback"][0]
+    assert (latest["user"], latest["rating"], latest["comment"], latest["correction"]) == (
+        "staff", "down", "we get 15 days, not per year", "15 days a year.")
+    page = boss.get("/admin?lang=ko").text
+    assert "사용자가 답변에 남긴 평가" in page and "we get 15 days, not per year" in page and "👎" in page
