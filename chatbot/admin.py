@@ -55,12 +55,12 @@ class Gap:
     last: str  # ISO time
 
 
-def not_found_questions(audit: AuditLog, limit: int = 20) -> list[Gap]:
+def not_found_questions(entries: list[dict], limit: int = 20) -> list[Gap]:
     """The questions most often answered "not found in the documents": what the documents lack."""
     counts: Counter[str] = Counter()
     first: dict[str, str] = {}
     last: dict[str, str] = {}
-    for entry in audit.read():
+    for entry in entries:
         if entry.get("found", True):
             continue
         text = entry.get("question", entry.get("question_hmac", ""))
@@ -71,10 +71,10 @@ def not_found_questions(audit: AuditLog, limit: int = 20) -> list[Gap]:
     return [Gap(first[key], count, last[key]) for key, count in counts.most_common(limit)]
 
 
-def unsupported_answers(audit: AuditLog, limit: int = 20) -> list[dict]:
+def unsupported_answers(entries: list[dict], limit: int = 20) -> list[dict]:
     """The latest answers whose model reply was not shown (not every word of it was in the documents),
     newest first: {"time", "user", "question", "reply", "answer", "path"}."""
-    found = [entry for entry in audit.read() if entry.get("path") in REPLY_NOT_SHOWN]
+    found = [entry for entry in entries if entry.get("path") in REPLY_NOT_SHOWN]
     return [{key: entry.get(key, entry.get(f"{key}_hmac", "")) for key in
              ("time", "user", "question", "reply", "answer", "path")} for entry in reversed(found[-limit:])]
 
@@ -177,11 +177,11 @@ class Admin:
         """{"started_at", "finished_at", "report"} of the latest finished run, whoever ran it."""
         return self._store.last_run()
 
-    def gaps(self) -> list[Gap]:
-        return not_found_questions(self._audit)
-
-    def unsupported(self) -> list[dict]:
-        return unsupported_answers(self._audit)
+    def audit_review(self) -> tuple[list[Gap], list[dict]]:
+        """The questions most often not found, and the latest answers whose reply was not shown: from one
+        read of the audit log, which grows all year."""
+        entries = list(self._audit.read())
+        return not_found_questions(entries), unsupported_answers(entries)
 
     def feedback(self, limit: int = 30) -> list[dict]:
         """The latest feedback, newest first: {"time", "user", "question", "answer", "rating", "comment",

@@ -25,7 +25,7 @@ from chatbot import Admin, IngestStatus
 
 from .errors import ERRORS, ErrorResponse, error_response
 from .i18n import TEXT, browser_language
-from .markup import html_page
+from .markup import back_link, html_page
 
 STYLE = """
 body { font-family: system-ui, "Apple SD Gothic Neo", "Malgun Gothic", sans-serif; max-width: 70em;
@@ -88,9 +88,10 @@ def router(admin: Admin) -> APIRouter:
         found, recent answers whose reply was not shown, and the background ingest's state."""
         if not _is_admin(request):
             return _forbidden()
+        gaps, unsupported = admin.audit_review()
         return JSONResponse({"index": [asdict(row) for row in admin.index()], "last_ingest": admin.last_ingest(),
-                             "not_found": [asdict(gap) for gap in admin.gaps()],
-                             "unsupported": admin.unsupported(), "feedback": admin.feedback(),
+                             "not_found": [asdict(gap) for gap in gaps],
+                             "unsupported": unsupported, "feedback": admin.feedback(),
                              "ingest": asdict(admin.ingest.status())})
 
     @routes.post("/ingest", status_code=202,
@@ -123,18 +124,19 @@ def _forbidden() -> JSONResponse:
 
 def _body(admin: Admin, code: str) -> str:
     words = TEXT[code]
+    gaps, unsupported = admin.audit_review()
     return "".join([
-        f"<p><a href='/'>{html.escape(words['back'])}</a></p>",
+        f"<p>{back_link(words)}</p>",
         f"<h2>{html.escape(words['admin_index'])}</h2>", _index_table(admin, words),
         f"<h2>{html.escape(words['admin_ingest'])}</h2>", _ingest_section(admin.last_ingest(), admin.ingest.status(),
                                                                          words),
         f"<h2>{html.escape(words['admin_gaps'])}</h2>",
         _table([words["admin_question"], words["admin_asked"], words["admin_last_asked"]],
-               [[gap.question, gap.asked, gap.last] for gap in admin.gaps()], words, "gaps", numeric={1}),
+               [[gap.question, gap.asked, gap.last] for gap in gaps], words, "gaps", numeric={1}),
         f"<h2>{html.escape(words['admin_unsupported'])}</h2>",
         _table([words["admin_time"], words["admin_user"], words["admin_question"], words["admin_reply"],
                 words["admin_path"]],
-               [[e["time"], e["user"], e["question"], e["reply"], e["path"]] for e in admin.unsupported()],
+               [[e["time"], e["user"], e["question"], e["reply"], e["path"]] for e in unsupported],
                words, "unsupported"),
         f"<h2>{html.escape(words['admin_feedback'])}</h2>",
         _table([words["admin_time"], words["admin_user"], words["admin_question"], words["export_answer"],

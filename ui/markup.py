@@ -36,3 +36,8 @@ def html_page(lang: str, title: str, style: str, body: str, status: int = 200) -
             f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{html.escape(title)}</title>"
             f"<style>{style}</style></head><body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>")
     return HTMLResponse(page, status_code=status)
+
+
+def back_link(words: dict[str, str]) -> str:
+    """The way back to the chat page, in the page's language."""
+    return f"<a href='/'>{html.escape(words['back'])}</a>"

@@ -18,7 +18,7 @@ from chatbot import ChatEngine, SourceContext
 
 from .errors import error_response
 from .i18n import TEXT
-from .markup import highlighted, html_page, ranges_of
+from .markup import back_link, highlighted, html_page, ranges_of
 
 STYLE = """
 body { font-family: system-ui, "Apple SD Gothic Neo", "Malgun Gothic", sans-serif; max-width: 52em;
@@ -46,7 +46,7 @@ def router(engine: ChatEngine) -> APIRouter:
         context = engine.context(file, chunk, version, request.state.reader)
         words = TEXT[lang]
         if context is None:
-            missing = f"<p class='notice'>{html.escape(words['context_missing'])}</p>{_back(words)}"
+            missing = f"<p class='notice'>{html.escape(words['context_missing'])}</p>{back_link(words)}"
             return html_page(lang, words["context_missing"], STYLE, missing, status=404)
         return html_page(lang, words["context_title"].format(source=context.source), STYLE,
                          _context_body(context, chunk if cited is None else cited, mark, version, lang))
@@ -98,7 +98,8 @@ def _context_body(context: SourceContext, cited: int, marks: list[str], version:
         classes = "part cited" if chunk.index == cited or marked[n] else "part"
         anchor_id = " id='cited'" if n == anchor else ""
         parts.append(f"<p class='{classes}'{anchor_id}>{highlighted(chunk.text, marked[n])}</p>")
-    nav = [_back(words), f"<a href='{html.escape(file_link(context.source))}' download>{html.escape(words['download'])}</a>"]
+    download = f"<a href='{html.escape(file_link(context.source))}' download>{html.escape(words['download'])}</a>"
+    nav = [back_link(words), download]
     radius = max(context.focus - first, last - context.focus)  # the window's half-width, one side may be cut
     around = [("file", context.source), ("cited", cited), ("version", version), ("lang", lang),
               *(("mark", m) for m in marks)]
@@ -113,7 +114,3 @@ def _context_body(context: SourceContext, cited: int, marks: list[str], version:
 
 def _link(query: list[tuple[str, object]], chunk: int, text: str) -> str:
     return f"<a href='/source?{html.escape(urlencode([*query, ('chunk', chunk)]))}'>{html.escape(text)}</a>"
-
-
-def _back(words: dict[str, str]) -> str:
-    return f"<a href='/'>{html.escape(words['back'])}</a>"
