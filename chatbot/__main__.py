@@ -12,6 +12,7 @@ its subfolders), --type pdf (repeatable), --since 2026-01-01 and --until
     eval DIR [--json] [--retrieval-only] [--limit N] [--store PATH]
     users add|list|remove|passwd ..., keys create|list|revoke ..., audit ..., backup DIR, restore DIR
                                            (chatbot/admin_cli.py)
+    fewshot --from-feedback, adapt-data, adapt   teach the model the documents (chatbot/adapt/cli.py)
     doctor [--json]   is this installation ready? each problem with its fix; exit 0 only when all pass
 
 With --json, stdout carries only the JSON; logs and progress go to stderr.
@@ -33,6 +34,7 @@ from settings import Settings, get_settings
 from storage import UNRESTRICTED, AuditLog, Reader, SearchFilter, UsersError, UsersFile
 
 from . import admin_cli
+from .adapt import cli as adapt_cli
 from .doctor import run_checks
 from .engine import ChatEngine, DoneEvent, TokenEvent
 from .eval import run_eval
@@ -60,11 +62,16 @@ def main(argv: list[str] | None = None) -> int:
     doctor = commands.add_parser("doctor", help="check the installation: models, store, folders, port, offline mode")
     doctor.add_argument("--json", action="store_true")
     admin_cli.add_commands(commands)
+    adapt_cli.add_commands(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     settings = get_settings()
     if args.command in ("users", "keys", "audit", "backup", "restore"):
         return admin_cli.run(args, settings)
+    if args.command in adapt_cli.COMMANDS:
+        stdout = sys.stdout
+        with contextlib.redirect_stdout(sys.stderr):  # what the libraries print; the result alone to stdout
+            return adapt_cli.run(args, settings, stdout)
     if args.command == "doctor":
         with contextlib.redirect_stdout(sys.stderr):  # what the libraries print while loading models
             checks = run_checks(settings)

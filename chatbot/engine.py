@@ -7,13 +7,14 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Iterator, Literal
 
 from settings import Settings
 from storage import (
-    UNRESTRICTED, Analyzer, AnswerRecord, AuditEntry, AuditLog, Embedder, FeedbackStore, Rating, Reader,
-    SearchFilter, Store,
+    UNRESTRICTED, Adapters, Analyzer, AnswerRecord, AuditEntry, AuditLog, Embedder, FeedbackStore, Rating, Reader,
+    FewShotFile, SearchFilter, Store,
 )
 
 from .condense import standalone_question
@@ -241,11 +242,22 @@ class ChatEngine:
             question, scored, self.settings.context_tokens, self.count_tokens,
             window=self.settings.context_window.get(language, 1), min_share=self.settings.min_sentence_share,
             question_first=language in self.settings.question_first,
-            system_prompt=self.settings.system_prompt, few_shot=self.settings.few_shot,
+            system_prompt=self.settings.system_prompt, few_shot=self._few_shot(language),
         )
         position = {p.id: i for i, p in enumerate(passages)}
         citations = {position[p.id]: n for n, p in enumerate(prompt.passages, start=1)}
         return _Prepared(prompt, sentences, [score for p in scored for score in p.scores], citations)
+
+    def _few_shot(self, language: Language) -> list[dict[str, str]]:
+        """The configured examples (and those picked from feedback, when switched on) for this language."""
+        examples = list(self.settings.few_shot)
+        if self.settings.few_shot_from_feedback:
+            examples += self._picked_examples
+        return [e for e in examples if e.get("language", language) == language]
+
+    @cached_property
+    def _picked_examples(self) -> list[dict[str, str]]:
+        return FewShotFile(self.settings.adapt_dir).read()
 
     def count_tokens(self, text: str) -> int:
         """In the LLM's own tokens; without loading its weights when it has not been needed yet."""
@@ -401,7 +413,12 @@ def open_llm(settings: Settings) -> LocalLLM | RemoteLLM:
     if settings.llm_url:
         return RemoteLLM(settings.llm_url, settings.llm_name, settings.llm_api_key, settings.llm_timeout,
                          vocabulary=settings.llm_model)
-    return LocalLLM(settings.llm_model_path, settings.llm_context, settings.llm_threads)
+    return LocalLLM(settings.llm_model_path, settings.llm_context, settings.llm_threads, lora_path(settings))
+
+
+def lora_path(settings: Settings) -> Path | None:
+    """The adapter the local LLM runs with: RAG_LLM_LORA, else the one `make adapt` switched on."""
+    return settings.llm_lora or Adapters(settings.adapt_dir).active()
 
 
 def _place_in_line(generation) -> Iterator[QueueEvent]:

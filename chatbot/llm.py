@@ -92,13 +92,16 @@ def count_tokens(llm, text: str) -> int:
 
 
 class LocalLLM:
-    def __init__(self, model_path: Path, n_ctx: int = 4096, n_threads: int = 2) -> None:
+    def __init__(self, model_path: Path, n_ctx: int = 4096, n_threads: int = 2, lora_path: Path | None = None) -> None:
         from llama_cpp import Llama
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         if not Path(model_path).is_file():
             raise FileNotFoundError(f"LLM file not found: {model_path} (RAG_LLM_MODEL)")
-        self._llm = Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=n_threads, n_batch=512, verbose=False)
+        if lora_path is not None and not Path(lora_path).is_file():
+            raise FileNotFoundError(f"LoRA adapter not found: {lora_path} (RAG_LLM_LORA, or `adapt --rollback`)")
+        self._llm = Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=n_threads, n_batch=512, verbose=False,
+                          lora_path=str(lora_path) if lora_path else None)
         template = self._llm.metadata.get("tokenizer.chat_template")
         if not template:
             raise ValueError(f"{model_path} has no chat template in its GGUF metadata")
@@ -111,6 +114,7 @@ class LocalLLM:
             stop_token_ids=[eos],
         )
         self.name = Path(model_path).stem
+        self.adapter = Path(lora_path) if lora_path else None
         self._jobs: queue.Queue = queue.Queue()
         self._line: list[Generation] = []  # the requests taken and not finished, the one running first
         self._lock = threading.Lock()

@@ -80,7 +80,7 @@ class Span:
 
 
 @dataclass(frozen=True)
-class _Candidate:
+class Candidate:
     start: int
     end: int
     kind: Kind
@@ -105,21 +105,21 @@ def answer_span(question: str, sentence: str, language: Language, analyzer: Anal
         return None  # a reason or a manner is a clause: the whole evidence sentence answers
     question_terms = set(analyzer.terms(question))
     units = expected_units(question, language, analyzer)
-    candidates = [c for c in _candidates(sentence, language, analyzer)
+    fitting = [c for c in candidates(sentence, language, analyzer)
                   if _fits(c.kind, kind) and _new_terms(sentence[c.start:c.end], question_terms, analyzer)
                   and (units is None or _has_unit(_with_next_words(sentence, c), units, analyzer))]
     pointed = _pointed(sentence, reply, question_terms, analyzer)
     if pointed is not None and kind == "thing":
-        candidates.append(_Candidate(pointed.start, pointed.end, "thing"))
-    if not candidates:
+        fitting.append(Candidate(pointed.start, pointed.end, "thing"))
+    if not fitting:
         return None
     anchors = _anchors(sentence, question_terms, analyzer)
     reply_text = _squeeze(reply)
 
-    def said(candidate: _Candidate) -> bool:
+    def said(candidate: Candidate) -> bool:
         return bool(reply_text) and _squeeze(sentence[candidate.start:candidate.end]) in reply_text
 
-    def score(candidate: _Candidate) -> float:
+    def score(candidate: Candidate) -> float:
         value = REPLY_WEIGHT * said(candidate)  # the model's reply names it
         value += candidate.kind == kind  # exactly the kind asked for (a date for "when", not just any number)
         if anchors:
@@ -127,13 +127,13 @@ def answer_span(question: str, sentence: str, language: Language, analyzer: Anal
         # Among the near-equal, the longer: "18% higher" over "18%", "Genoese traders" over "Genoese".
         return value + LENGTH_WEIGHT * min(len(sentence[candidate.start:candidate.end].split()), 5)
 
-    best = max(candidates, key=score)
+    best = max(fitting, key=score)
     if kind == "thing" and not said(best):
         return None  # "what ...": any noun could be it; without the reply's word for it, a guess
     return Span(best.start, best.end, sentence[best.start:best.end])
 
 
-def _distance(candidate: _Candidate, anchor: int) -> int:
+def _distance(candidate: Candidate, anchor: int) -> int:
     if anchor < candidate.start:
         return candidate.start - anchor
     return max(0, anchor - candidate.end)
@@ -197,7 +197,7 @@ def expected_units(question: str, language: Language, analyzer: Analyzer) -> set
     return None
 
 
-def _with_next_words(sentence: str, candidate: _Candidate, count: int = 2) -> str:
+def _with_next_words(sentence: str, candidate: Candidate, count: int = 2) -> str:
     """The candidate and the words after it, where its unit may stand ("1,000 British soldiers")."""
     rest = re.match(r"(?:\s*\S+){0,%d}" % count, sentence[candidate.end:])
     return sentence[candidate.start:candidate.end + (rest.end() if rest else 0)]
@@ -249,16 +249,18 @@ def _squeeze(text: str) -> str:
     return re.sub(r"\s+", "", text).lower()
 
 
-def _candidates(sentence: str, language: Language, analyzer: Analyzer) -> list[_Candidate]:
+def candidates(sentence: str, language: Language, analyzer: Analyzer) -> list[Candidate]:
+    """Every run of the sentence that could answer a question: numbers with their units, dates, names,
+    noun phrases (the same run may come as two kinds: a name as person and place)."""
     if language == "ko":
         return _korean_candidates(sentence, analyzer)
-    found = [_Candidate(m.start(), m.end(), "date") for m in _EN_DATE.finditer(sentence)]
-    found += [_Candidate(m.start(), _trim(sentence, m.start(), m.end()), "number")
+    found = [Candidate(m.start(), m.end(), "date") for m in _EN_DATE.finditer(sentence)]
+    found += [Candidate(m.start(), _trim(sentence, m.start(), m.end()), "number")
               for m in _EN_NUMBER.finditer(sentence)]
     names = [m for m in _EN_NAME.finditer(sentence) if m.start() > 0 or " " in m.group()]
-    found += [_Candidate(m.start(), m.end(), "person") for m in names]
-    found += [_Candidate(m.start(), m.end(), "place") for m in names]
-    found += [_Candidate(start, end, "thing") for start, end in _phrases(sentence)]
+    found += [Candidate(m.start(), m.end(), "person") for m in names]
+    found += [Candidate(m.start(), m.end(), "place") for m in names]
+    found += [Candidate(start, end, "thing") for start, end in _phrases(sentence)]
     return found
 
 
@@ -285,9 +287,9 @@ def _phrases(sentence: str, longest: int = 5) -> list[tuple[int, int]]:
     return spans
 
 
-def _korean_candidates(sentence: str, analyzer: Analyzer) -> list[_Candidate]:
+def _korean_candidates(sentence: str, analyzer: Analyzer) -> list[Candidate]:
     morphemes = analyzer.morphemes(sentence)
-    found: list[_Candidate] = []
+    found: list[Candidate] = []
     i = 0
     while i < len(morphemes):
         m = morphemes[i]
@@ -303,7 +305,7 @@ def _korean_candidates(sentence: str, analyzer: Analyzer) -> list[_Candidate]:
                 end, j = nxt.end, j + 1
             start = found.pop().start if found and found[-1].end == m.start - 1 and \
                 sentence[found[-1].start:found[-1].end] in _KO_NUMBER_LEADS else m.start
-            found.append(_Candidate(start, end, "date" if is_date else "number"))
+            found.append(Candidate(start, end, "date" if is_date else "number"))
             i = j
             continue
         if m.tag in _KO_NOUN_TAGS:
@@ -313,9 +315,9 @@ def _korean_candidates(sentence: str, analyzer: Analyzer) -> list[_Candidate]:
                 j += 1
             run = morphemes[i:j + 1]
             kind: Kind = "person" if any(r.tag == "NNP" for r in run) else "thing"
-            found.append(_Candidate(m.start, run[-1].end, kind))
+            found.append(Candidate(m.start, run[-1].end, kind))
             if kind == "person":
-                found.append(_Candidate(m.start, run[-1].end, "place"))
+                found.append(Candidate(m.start, run[-1].end, "place"))
             i = j + 1
             continue
         i += 1

