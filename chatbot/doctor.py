@@ -107,6 +107,7 @@ def _llm(settings: Settings) -> str:
         return _llm_server(settings)
     from llama_cpp import Llama
 
+    from .engine import lora_path
     from .llm import LocalLLM
 
     path = settings.llm_model_path
@@ -124,14 +125,18 @@ def _llm(settings: Settings) -> str:
     if context and context < settings.llm_context:
         raise Failed(f"{path.name} reads {context} tokens, RAG_LLM_CONTEXT is {settings.llm_context}",
                      f"set RAG_LLM_CONTEXT={context} or lower")
-    generation = LocalLLM(path, min(settings.llm_context, context or settings.llm_context), settings.llm_threads) \
-        .generate([{"role": "user", "content": "Say OK."}], max_tokens=1)
+    adapter = lora_path(settings)
+    if adapter is not None and not adapter.is_file():
+        raise Failed(f"the LoRA adapter {adapter} is missing",
+                     "python -m chatbot adapt --rollback (or unset RAG_LLM_LORA)")
+    generation = LocalLLM(path, min(settings.llm_context, context or settings.llm_context), settings.llm_threads,
+                          adapter).generate([{"role": "user", "content": "Say OK."}], max_tokens=1)
     reply = "".join(generation)
     if generation.completion_tokens < 1:
         raise Failed(f"{path.name} loaded but wrote nothing", "check the file is a complete, instruct-tuned model")
     size_mb = path.stat().st_size / 2**20
     return (f"{path.name}: {architecture}, {size_mb:.0f} MB, context {context}, chat template present, "
-            f"answered {reply!r}")
+            + (f"adapter {adapter.name}, " if adapter else "") + f"answered {reply!r}")
 
 
 def _llm_server(settings: Settings) -> str:

@@ -140,6 +140,10 @@ def build(engine: ChatEngine, conversations: Conversations, rate_limit: WindowLi
                 with gr.Row():
                     comment = gr.Textbox(elem_id="comment", scale=5, max_length=2000)
                     send_comment = gr.Button(size="sm", elem_id="send-comment", scale=1)
+                # Administrators only (shown to them on load; the engine refuses anyone else's correction).
+                with gr.Row(visible=False) as correction_row:
+                    correction = gr.Textbox(elem_id="correction", scale=5, max_length=2000)
+                    send_correction = gr.Button(size="sm", elem_id="send-correction", scale=1)
                 sources = gr.HTML(elem_id="sources")
 
         def labels(code: str, request: gr.Request) -> list:
@@ -154,10 +158,12 @@ def build(engine: ChatEngine, conversations: Conversations, rate_limit: WindowLi
                     gr.update(label=words["conversation_label"]), gr.update(label=words["chats"]),
                     gr.update(label=words["rename_label"]), gr.update(value=words["rename"]),
                     gr.update(value=words["delete"]), gr.update(label=words["comment_label"]),
-                    gr.update(value=words["send_comment"])]
+                    gr.update(value=words["send_comment"]), gr.update(visible=reader.sees_all),
+                    gr.update(label=words["correction_label"]), gr.update(value=words["send_correction"])]
 
         label_outputs = [language, title, account, status, question, send, new_chat, examples_label, *examples,
-                         conversation, chats, chat_name, rename, delete, comment, send_comment]
+                         conversation, chats, chat_name, rename, delete, comment, send_comment, correction_row,
+                         correction, send_correction]
         opened = [conversation, sources, chat_id, chats, no_chats, chat_name, export, answer_ids]
 
         def shown(owner: str, code: str, chat: Conversation | None) -> list:
@@ -247,16 +253,20 @@ def build(engine: ChatEngine, conversations: Conversations, rate_limit: WindowLi
                 rating = {True: "up", False: "down"}.get(data.liked)
                 _feedback(engine, answer_id, request.state.reader, rating=rating)
 
-        def comment_on_last(text: str, ids: dict, code: str, request: gr.Request) -> str:
-            if text.strip() and ids:
-                last = ids[max(ids, key=int)]
-                _feedback(engine, last, request.state.reader, comment=text.strip())
-                gr.Info(TEXT[code]["comment_saved"])
-            return ""
+        def on_last(field: str, saved: str):
+            """A handler that gives the last answer this text as its comment or correction."""
+            def give(text: str, ids: dict, code: str, request: gr.Request) -> str:
+                if text.strip() and ids:
+                    if _feedback(engine, ids[max(ids, key=int)], request.state.reader, **{field: text.strip()}):
+                        gr.Info(TEXT[code][saved])
+                return ""
+            return give
 
         conversation.like(rate, inputs=answer_ids)
-        send_comment.click(comment_on_last, inputs=[comment, answer_ids, language], outputs=comment)
-        comment.submit(comment_on_last, inputs=[comment, answer_ids, language], outputs=comment)
+        for box, button, field, saved in ((comment, send_comment, "comment", "comment_saved"),
+                                          (correction, send_correction, "correction", "correction_saved")):
+            button.click(on_last(field, saved), inputs=[box, answer_ids, language], outputs=box)
+            box.submit(on_last(field, saved), inputs=[box, answer_ids, language], outputs=box)
 
         page.load(on_load, outputs=[*label_outputs, *opened]).then(None, js=NAME_GROUPS)
         language.change(labels, inputs=language, outputs=label_outputs).then(None, js=NAME_GROUPS)
@@ -292,12 +302,15 @@ NAME_GROUPS = """() => document.querySelectorAll('fieldset').forEach(group => {
 FOCUS_QUESTION = "() => document.querySelector('#question textarea')?.focus()"
 
 
-def _feedback(engine: ChatEngine, answer_id: str, reader: Reader, **given) -> None:
-    """Feedback from the page; an answer not kept (RAG_AUDIT_TEXT=hash) takes none, and the page goes on."""
+def _feedback(engine: ChatEngine, answer_id: str, reader: Reader, **given) -> bool:
+    """Feedback from the page; an answer not kept (RAG_AUDIT_TEXT=hash) takes none, and the page goes on.
+    True when saved."""
     try:
         engine.give_feedback(answer_id, reader, **given)
     except FeedbackRefused as refusal:
         log.warning("feedback on %s not saved: %s", answer_id, refusal)
+        return False
+    return True
 
 
 def _failing_as_none(events: Iterator[Event]) -> Iterator[Event | None]:

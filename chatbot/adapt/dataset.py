@@ -91,22 +91,24 @@ def build_records(engine: ChatEngine, feedback: FeedbackStore | None, qa_file: P
 
 def _made_questions(engine: ChatEngine, per_language: int, rng: random.Random,
                     teacher: Teacher | None) -> list[MadeQuestion]:
-    """Questions from every indexed chunk's sentences, then a random ``per_language`` of each language
-    (teacher questions are written only for those kept: a model is slow)."""
-    found: dict[Language, list[tuple[str, str]]] = {"en": [], "ko": []}
+    """A random ``per_language`` of each language's questions made from the documents (teacher questions
+    are written only for those kept: a model is slow)."""
+    made: list[MadeQuestion] = []
+    for questions in document_questions(engine, rng).values():
+        chosen = rng.sample(questions, min(per_language, len(questions)))
+        made += [_rewritten(q, teacher) for q in chosen] if teacher is not None else chosen
+    return made
+
+
+def document_questions(engine: ChatEngine, rng: random.Random) -> dict[Language, list[MadeQuestion]]:
+    """The rule's questions from every indexed chunk's sentences, by language."""
+    found: dict[Language, list[MadeQuestion]] = {"en": [], "ko": []}
     for record in engine.store.files().values():
         chunks = engine.store.chunks_of(record.path, record.content_hash, list(range(len(record.chunk_ids))))
         for _, (text, _) in sorted(chunks.items()):
-            found[detect_language(text)].append((text, record.path))
-    made: list[MadeQuestion] = []
-    for language, chunks in found.items():
-        candidates = [q for text, source in chunks
-                      for q in questions_from_text(text, source, language, engine.analyzer, rng)]
-        chosen = rng.sample(candidates, min(per_language, len(candidates)))
-        if teacher is not None:
-            chosen = [_rewritten(q, teacher) for q in chosen]
-        made += chosen
-    return made
+            language = detect_language(text)
+            found[language] += questions_from_text(text, record.path, language, engine.analyzer, rng)
+    return found
 
 
 def _rewritten(question: MadeQuestion, teacher: Teacher) -> MadeQuestion:

@@ -57,3 +57,13 @@ def test_a_file_that_is_not_gguf_is_named(tmp_path: Path, sample_settings: Setti
     settings = sample_settings.model_copy(update={"llm_model": fake, "port": free_port()})
     llm = next(c for c in run_checks(settings) if c.name == "LLM")
     assert not llm.ok and "is not a GGUF file" in llm.found
+
+
+def test_a_switched_on_adapter_that_is_gone_is_named_with_the_rollback(tmp_path: Path,
+                                                                        sample_settings: Settings) -> None:
+    from storage import Adapters
+
+    settings = sample_settings.model_copy(update={"data_dir": tmp_path / "data", "port": free_port()})
+    Adapters(settings.adapt_dir).switch(tmp_path / "deleted-adapter.gguf")
+    llm = next(c for c in run_checks(settings) if c.name == "LLM")
+    assert not llm.ok and "deleted-adapter.gguf is missing" in llm.found and "--rollback" in llm.fix

@@ -26,9 +26,11 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def page(server: str, tmp_path):
+def page(server: str, tmp_path, request):
+    """A page signed in as staff (or the user a test names with indirect parametrisation)."""
     from playwright.sync_api import sync_playwright
 
+    user = getattr(request, "param", "staff")
     requested: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
@@ -39,8 +41,8 @@ def page(server: str, tmp_path):
         page.goto(server, wait_until="load")
         assert urlparse(page.url).path == "/login"  # the page itself needs a signed-in user
         assert page.inner_text("button").strip() == "로그인"
-        page.fill("#user", "staff")
-        page.fill("#password", password("staff"))
+        page.fill("#user", user)
+        page.fill("#password", password(user))
         page.click("button[type=submit]")
         wait_loaded(page)
         # The page reopens the user's last chat (an earlier test's): each test starts a new one.
@@ -261,4 +263,17 @@ def test_an_answer_is_rated_and_commented_in_the_page(page, server_settings) -> 
     page.click("#send-comment")
     page.get_by_text("의견이 저장되었습니다").first.wait_for(timeout=30_000)
     assert (latest().rating, latest().comment) == ("up", "12자라는 답이 맞습니다")
+    assert not page.locator("#correction").is_visible()  # corrections are for administrators
     screenshot(page, "feedback")
+
+
+@pytest.mark.parametrize("page", ["boss"], indirect=True)
+def test_an_administrator_corrects_an_answer_in_the_page(page, server_settings) -> None:
+    ask_in_page(page, "연차 휴가는 며칠인가요?", answers=1)
+    page.fill("#correction textarea", "15일 [1]")
+    page.click("#send-correction")
+    page.get_by_text("수정 답변이 저장되었습니다").first.wait_for(timeout=30_000)
+    rated = next(r for r in FeedbackStore(server_settings.feedback_path).rated()
+                 if r.answer.question == "연차 휴가는 며칠인가요?" and r.answer.user == "boss")
+    assert (rated.correction, rated.rating) == ("15일 [1]", None)
+    screenshot(page, "correction")

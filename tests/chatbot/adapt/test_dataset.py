@@ -94,3 +94,15 @@ def _assert_grounded(record: Record) -> None:
     sentence, _, citation = record.target.rpartition(" [")
     assert record.answer in sentence and sentence in record.messages[-1]["content"]
     assert citation.rstrip("]").isdigit()
+
+
+def test_a_teacher_model_writes_the_questions_and_each_record_stays_grounded(engine: ChatEngine, llm) -> None:
+    """The packaged model as its own teacher (a company would configure a larger one): what it writes is
+    kept only when it is a question without the answer; otherwise the rule's question stands."""
+    records, report = build_records(engine, None, None, per_language=4, holdout=0.0, teacher=llm)
+    assert records, report.to_json()
+    assert {r.origin for r in records} <= {"teacher", "generated"}
+    for record in records:
+        _assert_grounded(record)
+        if record.origin == "teacher":
+            assert record.question.endswith("?") and record.answer not in record.question
