@@ -6,7 +6,7 @@
 set -euo pipefail
 sdist=$1 dest=$2
 rm -rf "$dest" && mkdir -p "$dest"
-top=$(tar -tzf "$sdist" | head -1 | cut -d/ -f1)
+top=$(basename "$sdist" .tar.gz)  # the source package unpacks into NAME-VERSION/
 tar -xzf "$sdist" -C "$dest" --strip-components=3 \
   "$top/vendor/llama.cpp/convert_lora_to_gguf.py" "$top/vendor/llama.cpp/convert_hf_to_gguf.py" \
   "$top/vendor/llama.cpp/conversion" "$top/vendor/llama.cpp/gguf-py"

@@ -27,6 +27,9 @@ from storage import FeedbackStore, FewShotFile, write_json
 
 from .run import AdaptError, adapt, data_dir, rollback, summary
 
+COMMANDS = ("fewshot", "adapt-data", "adapt")
+PER_LANGUAGE = 1500  # questions made per language: about an hour of training on two cores (docs/BENCHMARKS.md)
+
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     fewshot = commands.add_parser("fewshot", help="few-shot examples from well-rated answers")
@@ -50,10 +53,6 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--threads", type=int, default=1, help="CPU threads for training (default 1)")
     train.add_argument("--checkpoint-steps", type=int, default=25, help="steps between checkpoints (default 25)")
     train.add_argument("--json", action="store_true")
-
-
-COMMANDS = ("fewshot", "adapt-data", "adapt")
-PER_LANGUAGE = 1500  # questions made per language: about an hour of training on two cores (docs/BENCHMARKS.md)
 
 
 def run(args: argparse.Namespace, settings: Settings, stdout=sys.stdout) -> int:

@@ -14,8 +14,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .run import AdaptError
 
-class ConversionError(RuntimeError):
+
+class ConversionError(AdaptError):
     pass
 
 

@@ -34,6 +34,7 @@ _EN_MONEY = re.compile(r"^[$€£₩¥]|\b(dollars?|euros?|pounds?|won|yen)\b", 
 _DIGITS = re.compile(r"^[\d,.\s]+")
 _CURRENCIES = ("$", "€", "£", "₩", "¥")
 _EN_AMOUNT = re.compile(r"[$€£₩¥]\s?\d[\d,.]*(?:\s?(?:million|billion|thousand))?")
+_AFTER_VOWEL = {"는": "은", "가": "이", "를": "을", "와": "과"}
 _KO_PAIR = re.compile(r"\d[\d,.]*\s?[^\s\d]*")
 
 
@@ -78,6 +79,8 @@ def rule_question(sentence: str, answer: Candidate, language: Language) -> str |
     before, span, after = sentence[:answer.start], sentence[answer.start:answer.end], sentence[answer.end:]
     if language == "ko":
         asked = _korean_question_word(span, answer.kind)
+        if asked == "무엇" and after[:1] in _AFTER_VOWEL:  # 무엇 ends in a consonant: 은, 이, 을, 과
+            after = _AFTER_VOWEL[after[0]] + after[1:]
     else:
         asked = _english_question_word(span, answer.kind)
         if answer.kind == "date":

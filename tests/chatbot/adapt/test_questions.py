@@ -36,6 +36,8 @@ def test_a_name_is_asked_for_in_both_languages() -> None:
     assert ("The security policy was written by who last spring?", "Margaret Lindqvist") in english
     korean = _all_questions("보안 정책은 김민수 팀장이 작성하였다.", "ko")
     assert any(words.startswith("김민수") and asked.startswith("보안 정책은 무엇") for asked, words in korean), korean
+    # The particle after 무엇 agrees with it (김민수가 -> 무엇이, not 무엇가).
+    assert ("무엇이 정책을 작성하였다?", "김민수") in _all_questions("김민수가 정책을 작성하였다.", "ko")
 
 
 def test_sentences_without_an_answer_headings_and_long_ones_make_none() -> None:
