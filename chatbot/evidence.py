@@ -17,6 +17,7 @@ sentence it came from).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -53,10 +54,14 @@ FRAMING = {"answer", "question", "document", "passag", "context", "accord", "men
            "provid", "inform", "text", "base", "given", "답", "답변", "질문", "문서", "내용", "따르", "근거"}
 
 
+# A citation marker ("[1]"): the system prompt asks for them, and their number is no claim about the documents.
+CITATION = re.compile(r"\[\d+\]")
+
+
 def support(reply: str, question: str, context: str, analyzer: Analyzer) -> float:
-    """Share of the reply's own terms (those not in the question, nor framing words) found in the
-    context the model was given; 0 for a reply that only repeats the question, or is empty."""
-    terms = set(analyzer.terms(reply)) - set(analyzer.terms(question)) - FRAMING
+    """Share of the reply's own terms (those not in the question, nor framing words, nor its citations)
+    found in the context the model was given; 0 for a reply that only repeats the question, or is empty."""
+    terms = set(analyzer.terms(CITATION.sub(" ", reply))) - set(analyzer.terms(question)) - FRAMING
     if not terms:
         return 0.0
     return len(terms & set(analyzer.terms(context))) / len(terms)

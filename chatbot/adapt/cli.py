@@ -61,6 +61,8 @@ def run(args: argparse.Namespace, settings: Settings, stdout=sys.stdout) -> int:
     except (AdaptError, OSError, ValueError) as error:
         print(f"{args.command}: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # training saved its checkpoint and said so
+        return 130
     print(output if isinstance(output, str) else json.dumps(output, ensure_ascii=False), file=stdout)
     return 0
 

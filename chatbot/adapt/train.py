@@ -22,6 +22,7 @@ import logging
 import math
 import random
 import shutil
+import signal
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -106,10 +107,11 @@ def train(records: list[Record], model_path: Path, folder: Path, config: TrainCo
     peft_model, optimizer, scheduler = _trainer(model, config, total)
     checkpoint = folder / "checkpoint"
     start = _resume(checkpoint, peft_model, optimizer, scheduler)
-    if start:
-        print(f"resuming from step {start}/{total} ({checkpoint})", file=progress, flush=True)
     started, tokens, losses, step = time.monotonic(), 0, [], start
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # a service stop or `kill` stops it as Ctrl-C does
     try:
+        if start:
+            print(f"resuming from step {start}/{total} ({checkpoint})", file=progress, flush=True)
         for step in range(start, total):
             ids, labels, mask = _tensors(batches[step % len(batches)], tokenizer.pad_token_id or 0)
             loss = _step(peft_model, optimizer, scheduler, ids, labels, mask)
@@ -134,6 +136,8 @@ def train(records: list[Record], model_path: Path, folder: Path, config: TrainCo
         _save_checkpoint(checkpoint, peft_model, optimizer, scheduler, step)
         print(f"stopped at step {step}/{total}; the same command resumes from there", file=progress, flush=True)
         raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     _save_checkpoint(checkpoint, peft_model, optimizer, scheduler, done)
     adapter = folder / "adapter"
     peft_model.save_pretrained(adapter)
@@ -265,6 +269,10 @@ def _resume(folder: Path, peft_model, optimizer, scheduler) -> int:
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
     return int(state["step"])
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _duration(seconds: float) -> str:

@@ -92,6 +92,8 @@ def test_a_supported_reply_picks_among_sentences_that_match_the_question_alike(a
 def test_support_is_the_share_of_the_reply_found_in_the_passages(analyzer: Analyzer) -> None:
     question = "How much annual leave do full-time employees get?"
     assert support("Full-time employees receive 15 days of annual leave.", question, LEAVE_EN, analyzer) == 1.0
+    # Citing, as the system prompt asks, costs nothing: "[1]" is no "1" the passages must hold.
+    assert support("Full-time employees receive 15 days of annual leave. [1]", question, LEAVE_EN, analyzer) == 1.0
     assert support("The moon is made of green cheese and dragons.", question, LEAVE_EN, analyzer) == 0.0
     assert support("Full-time employees get annual leave.", question, LEAVE_EN, analyzer) == 0.0  # an echo
     assert support("", question, LEAVE_EN, analyzer) == 0.0

@@ -50,10 +50,11 @@ def adapt_settings(sample_settings: Settings, tmp_path_factory: pytest.TempPathF
 
 
 @pytest.fixture(scope="module")
-def interrupted_then_resumed(adapt_settings: Settings) -> tuple[dict, str, int]:
-    """A run killed (SIGKILL, as by a power cut) right after its first checkpoint, then started again."""
-    first = adapt_cli(adapt_settings, "adapt", "--json", "--epochs", EPOCHS, "--checkpoint-steps", "1")
+def interrupted_then_resumed(adapt_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, int]:
+    """A run killed (SIGKILL, as by a power cut) right after its first checkpoint; started again and
+    stopped (SIGTERM, as by a service stop) as soon as it resumed; started a third time to the end."""
     runs = adapt_settings.adapt_dir / "runs"
+    first = adapt_cli(adapt_settings, "adapt", "--json", "--epochs", EPOCHS, "--checkpoint-steps", "1")
     deadline = time.monotonic() + 600
     while not list(runs.glob("*/checkpoint/state.pt")) and first.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -62,13 +63,28 @@ def interrupted_then_resumed(adapt_settings: Settings) -> tuple[dict, str, int]:
     assert first.returncode == -signal.SIGKILL, "the run ended before it could be interrupted"
     assert not list(runs.glob("*/adapter.gguf"))  # nothing was finished, nothing switched
     assert Adapters(adapt_settings.adapt_dir).active() is None
+
+    log = tmp_path_factory.mktemp("adapt-log") / "second.err"
+    with open(log, "w") as err:
+        env = {**os.environ, "RAG_STORE_DIR": str(adapt_settings.store_path),
+               "RAG_DATA_DIR": str(adapt_settings.data_dir), "RAG_DOCS_DIR": str(adapt_settings.docs_dir)}
+        second = subprocess.Popen([sys.executable, "-m", "chatbot", "adapt", "--json", "--epochs", EPOCHS,
+                                   "--checkpoint-steps", "1"], cwd=REPO_ROOT, env=env, stderr=err,
+                                  stdout=subprocess.DEVNULL)
+        while "resuming from step" not in log.read_text() and second.poll() is None:
+            time.sleep(0.05)
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=120) == 130, log.read_text()[-2000:]
+    assert "stopped at step" in log.read_text() and "the same command resumes" in log.read_text()
+    assert not list(runs.glob("*/adapter.gguf"))
+
     code, out, err = finished(adapt_cli(adapt_settings, "adapt", "--json", "--epochs", EPOCHS,
                                         "--checkpoint-steps", "1"))
     assert code == 0, err
     return json.loads(out), err, len(list(runs.iterdir()))
 
 
-def test_a_killed_run_resumes_from_its_checkpoint(interrupted_then_resumed) -> None:
+def test_a_killed_or_stopped_run_resumes_from_its_checkpoint(interrupted_then_resumed) -> None:
     result, err, runs = interrupted_then_resumed
     training = result["training"]
     assert runs == 1  # the same run's folder, not a new one
