@@ -11,14 +11,16 @@ OUTPUT = REPO_ROOT / "test-output" / "browser"
 
 
 def wait_answered(page, answers: int, timeout: float = 120_000) -> str:
-    """The last answer's text, once the page shows ``answers`` answers and the last is complete (its
-    citation marker [n] has arrived, or it says that the documents hold nothing on the question)."""
+    """The last answer's text, once the page shows ``answers`` answers and the last is complete: it ends
+    with its citation marker [n] and its evidence is shown (the final event's; a streamed reply may end
+    with [n] before the answer is final), or it says that the documents hold nothing on the question."""
     page.wait_for_function(
         f"""() => {{
             const last = [...document.querySelectorAll('#conversation .message')].pop();
             const text = (last?.innerText || '').trim();
+            const cited = /\\[\\d+\\]$/.test(text) && document.querySelector('#sources blockquote.evidence');
             return document.querySelectorAll('#conversation .bot-row').length === {answers}
-                && (/\\[\\d+\\]$/.test(text) || {json.dumps(list(NOT_FOUND.values()), ensure_ascii=False)}.includes(text));
+                && (cited || {json.dumps(list(NOT_FOUND.values()), ensure_ascii=False)}.includes(text));
         }}""",
         timeout=timeout,
     )
