@@ -41,6 +41,7 @@ Origin = Literal["feedback", "correction", "generated", "teacher", "file"]
 Split = Literal["train", "validation"]
 _CITATION = re.compile(r"\s*\[\d+\]")
 _MARKED = re.compile(r"\*\*(.+?)\*\*")
+_QUOTE = re.compile(r"“([^”]*)”")  # an evidence sentence the answer quotes
 
 
 @dataclass
@@ -123,31 +124,40 @@ def _from_feedback(feedback: FeedbackStore, report: DataReport) -> Iterable[Reco
         given = rated_answer(rated)
         if given is None:
             continue
-        origin, words = given
         answer = rated.answer
-        record = _target(answer.prompt, [s["text"] for s in answer.sources], words, answer.question,
-                         answer.language, origin, answer.sources[0]["source"])
+        record = _target(answer.prompt, [s["text"] for s in answer.sources], given.words, answer.question,
+                         answer.language, given.origin, answer.sources[0]["source"], given.sentence)
         if isinstance(record, str):
-            report.dropped[f"{origin}: {record}"] += 1
+            report.dropped[f"{given.origin}: {record}"] += 1
         else:
             yield record
 
 
-def rated_answer(rated: Rated) -> tuple[Origin, str] | None:
+@dataclass(frozen=True)
+class Taught:
+    origin: Origin
+    words: str  # the answer's words
+    sentence: str | None  # the passage sentence they come from, when the answer quoted it
+
+
+def rated_answer(rated: Rated) -> Taught | None:
     """What a rated answer teaches: an administrator's correction, else for an up-vote the model's reply
-    (when it was shown) or the words the answer marked; None for the rest, and for "not found" (the
-    model was not asked)."""
+    (when it was shown) or the words the answer marked in the evidence it quoted; None for the rest,
+    and for "not found" (the model was not asked)."""
     answer = rated.answer
     if not answer.prompt or not answer.sources:
         return None
     if rated.correction:
-        return "correction", _CITATION.sub("", rated.correction).strip()
+        return Taught("correction", _CITATION.sub("", rated.correction).strip(), None)
     if rated.rating != "up":
         return None
     if answer.path == "reply":
-        return "feedback", _CITATION.sub("", answer.reply).strip()
+        return Taught("feedback", _CITATION.sub("", answer.reply).strip(), None)
     marked = _MARKED.search(answer.answer)
-    return ("feedback", marked.group(1)) if marked else None
+    if marked is None:
+        return None
+    quoted = next((q.replace("**", "") for q in _QUOTE.findall(answer.answer) if marked.group(0) in q), None)
+    return Taught("feedback", marked.group(1), quoted)
 
 
 def _from_file(engine: ChatEngine, path: Path, report: DataReport) -> Iterable[Record]:
