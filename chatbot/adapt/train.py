@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import math
 import random
 import shutil
@@ -29,8 +28,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .dataset import Record
-
-log = logging.getLogger(__name__)
 
 TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 IGNORE = -100  # label of a token the loss skips (the prompt)
