@@ -18,7 +18,7 @@ from storage import (
 )
 
 from .condense import standalone_question
-from .evidence import Evidence, find_evidence, support
+from .evidence import Evidence, copies_evidence, find_evidence, support
 from . import sentence_rerank
 from .fusion import Weights, fusion_weights, probe_languages
 from .guard import EchoGuard
@@ -330,18 +330,24 @@ class ChatEngine:
                                         prompt.passages, answer.reply if answer.supported else None)
         # The final answer (DoneEvent) is authoritative: it replaces what the stream showed.
         names_held = self._names_held(answer.standalone, prompt.passages, answer.language)
-        if answer.supported and names_held:
+        if answer.supported and names_held and copies_evidence(answer.reply, answer.evidence):
+            # A reply that only repeats the passages' words (a tuned model quotes the sentence it found)
+            # points to the answer: shown as the evidence with those words marked, it loses nothing the
+            # other evidence holds when the model quoted the wrong sentence.
+            self._lead_with_evidence(answer, names_held, pointed=True)
+        elif answer.supported and names_held:
             answer.path, answer.answer = "reply", _with_citation(answer.reply, prompt.passages, answer.evidence)
         else:
             self._lead_with_evidence(answer, names_held)
         yield self._done(reader, answer)
 
-    def _lead_with_evidence(self, answer: Answer, names_held: bool) -> None:
+    def _lead_with_evidence(self, answer: Answer, names_held: bool, pointed: bool = False) -> None:
         """The answer from the evidence: with the words that answer marked, when they can be told apart;
-        as it stands otherwise; after "the documents do not clearly answer" when it does not answer."""
+        as it stands otherwise; after "the documents do not clearly answer" when it does not answer (unless
+        a supported reply ``pointed`` to it)."""
         evidence, language = answer.evidence, answer.language
         span = self._span(answer.standalone, evidence, language, answer.reply)
-        if not names_held or not self._answers(answer.standalone, evidence, span, language):
+        if not pointed and (not names_held or not self._answers(answer.standalone, evidence, span, language)):
             answer.path, answer.answer = "unsupported", f"{UNSUPPORTED[language]} {_quotes(evidence)}"
         elif span is None:
             answer.path, answer.answer = "evidence", f"{EVIDENCE_LEAD[language]} {_quotes(evidence)}"

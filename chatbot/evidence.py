@@ -26,7 +26,7 @@ import numpy as np
 from storage import Analyzer
 
 from .retrieve import Passage
-from .sentences import SentencePool
+from .sentences import SentencePool, split_sentences
 
 # The reply's say beside the question's: small, as the 135M model's supported replies are
 # often still wrong (measured in docs/BENCHMARKS.md).
@@ -93,3 +93,15 @@ def find_evidence(
             sentence=sentence.text.strip(), start=sentence.start, end=sentence.end,
         ))
     return evidence
+
+
+def copies_evidence(reply: str, evidence: list[Evidence]) -> bool:
+    """Every sentence of the reply (its citations aside) is words of one evidence sentence, unchanged."""
+    said = [_squeezed(s.text) for s in split_sentences(CITATION.sub("", reply))]
+    quoted = [_squeezed(item.sentence) for item in evidence]
+    return any(said) and all(any(s in q for q in quoted) for s in said if s)
+
+
+def _squeezed(text: str) -> str:
+    """The text as the comparison of words sees it: no spacing, no closing stop, one case."""
+    return re.sub(r"\s+", "", text).strip("\"'“”‘’").rstrip(".。!?！？").lower()

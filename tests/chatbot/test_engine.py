@@ -8,6 +8,7 @@ from pathlib import Path
 import ingest
 from chatbot import ChatEngine, DoneEvent, SourcesEvent, TokenEvent
 from chatbot.eval import CONFIDENT
+from chatbot.evidence import copies_evidence
 from chatbot.language import NOT_FOUND, SPAN_LEAD, UNSUPPORTED
 from settings import Settings
 
@@ -71,7 +72,7 @@ def test_stream_sends_sources_first_then_tokens_then_the_answer(engine: ChatEngi
     done = events[-1].answer
     assert "".join(t.text for t in tokens).strip().startswith(done.reply)
     without_markers = lambda text: re.sub(r"\s*\[\d+\]", "", text).split()  # noqa: E731
-    if done.supported:
+    if done.path == "reply":  # the model's own words, shown as they came
         assert without_markers(done.answer) == without_markers(done.reply)
     assert re.search(r"\[\d+\]$", done.answer)
     assert done.sources == events[0].sources
@@ -108,6 +109,31 @@ def test_an_unsupported_reply_gives_way_to_the_evidence_with_the_answer_marked(e
         assert answer.answer == f"{SPAN_LEAD[language].format(span=words)}\n\n{quotes}"
         assert UNSUPPORTED[language] not in answer.answer
         assert answer.to_json()["span"] == words and answer.to_json()["path"] == "span"
+
+
+# Examples whose answers quote their context word for word, as a model tuned by `make adapt` does.
+QUOTING_EXAMPLES = [
+    {"question": "How many weeks of notice must staff give?",
+     "context": "Staff who resign must give four weeks of notice in writing. Notice is sent to HR.",
+     "answer": "Staff who resign must give four weeks of notice in writing."},
+    {"question": "Where are badges issued?",
+     "context": "New badges are issued at the front desk on the ground floor. Lost badges cost 10,000 won.",
+     "answer": "New badges are issued at the front desk on the ground floor."},
+]
+
+
+def test_a_reply_that_quotes_the_passages_points_to_the_evidence_instead_of_replacing_it(engine: ChatEngine) -> None:
+    # Shown such examples, the packaged model quotes too: its reply, for real, is words of a passage.
+    quoting = ChatEngine(engine.settings.model_copy(update={"few_shot": QUOTING_EXAMPLES}), engine.embedder,
+                         engine.llm)
+    answer = quoting.ask("How many days of annual leave do employees get?")
+    assert answer.supported and copies_evidence(answer.reply, answer.evidence), answer.reply
+    # The answer is the evidence with the words that answer marked, not the quote alone: had the model
+    # quoted the wrong sentence, the other evidence would still be shown.
+    assert answer.path == "span" and answer.span is not None and answer.span.text == "15 days"
+    assert answer.answer.startswith(SPAN_LEAD["en"].format(span="15 days"))
+    for item in answer.evidence:
+        assert f"{item.sentence}” [{item.citation}]" in answer.answer.replace("**", "")
 
 
 def test_evidence_without_the_question_terms_is_not_passed_off_as_the_answer(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.evidence import find_evidence, support
+from chatbot.evidence import copies_evidence, find_evidence, support
 from chatbot.retrieve import Passage
 from chatbot.sentences import SentenceMatcher, split_sentences
 from storage import Analyzer
@@ -112,3 +112,22 @@ def test_only_real_words_are_supported(analyzer: Analyzer) -> None:
     assert support("문서에 따르면 15일의 유급 연차 휴가를 준다.", korean, LEAVE_KO, analyzer) == 1.0
     # A word the model made up (seen in real replies), beside real ones: not every word is real.
     assert support("1년 이상 근무한 직원에게는 15일의 결혈사 휴가를 준다.", korean, LEAVE_KO, analyzer) < 1.0
+
+
+
+@pytest.mark.parametrize(("text", "reply", "copies"), [
+    (LEAVE_EN, "Full-time employees receive 15 days of annual leave per calendar year [1].", True),  # a quote
+    (LEAVE_EN, "“Full-time employees receive 15 days of annual leave per calendar year.”", True),
+    (LEAVE_EN, "15 days of annual leave", True),  # a piece of a sentence points to the words that answer
+    (LEAVE_KO, "1년 이상 근무한 직원에게는 15일의 유급 연차 휴가를 준다.", True),
+    (LEAVE_EN, "Employees receive 15 days of leave each year [1].", False),  # the model's own words
+    (LEAVE_EN, "Full-time employees receive 15 days of annual leave per calendar year. They may take more.", False),
+    (LEAVE_KO, "연차 휴가는 15일입니다.", False),
+    (LEAVE_EN, "[1]", False),
+])
+def test_a_reply_that_only_repeats_evidence_is_told_from_the_models_own_words(
+        analyzer: Analyzer, text: str, reply: str, copies: bool) -> None:
+    language = "ko" if text is LEAVE_KO else "en"
+    found = evidence_for(SentenceMatcher(analyzer, None, {}), [passage(text, "leave.md")], "How many days?", reply,
+                         language)
+    assert copies_evidence(reply, found) is copies
