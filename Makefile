@@ -75,6 +75,7 @@ adapt: setup-adapt
 
 bench: setup
 	$(PY) -m benchmarks.llm_speed
+	$(if $(wildcard $(EVAL)/corpus/*/),$(PY) -m benchmarks.embedding_backends $(wildcard $(EVAL)/corpus/*/))
 	$(PY) -m benchmarks.ingest_throughput $(wildcard $(EVAL)/corpus/en $(EVAL)/corpus/ko ../shared/eval/handbook)
 	$(PY) -m benchmarks.search_latency $(EVAL)
 	$(if $(wildcard ../shared/eval/handbook/*/),$(PY) -m benchmarks.section_recall $(wildcard ../shared/eval/handbook/*/))

@@ -44,8 +44,8 @@ def main() -> None:
 
     base = Settings()
     started = time.perf_counter()
-    embedder = TimedEmbedder(base.embed_model_path, base.embed_batch_size)
-    print(f"embedder load: {time.perf_counter() - started:.1f} s ({base.embed_model_path.name})\n")
+    embedder = TimedEmbedder(base.embed_model_path, base.embed_batch_size, base.embed_backend, base.models_path)
+    print(f"embedder load: {time.perf_counter() - started:.1f} s ({base.embed_model_path.name}, {base.embed_backend})\n")
     print("| folder | files | failed | MB | chunks | seconds | files/s | chunks/s | MB/s | embedding share "
           "| no-change re-run s |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")

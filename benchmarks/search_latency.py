@@ -28,7 +28,7 @@ import ingest
 from chatbot import ChatEngine
 from chatbot.eval import SINGLE_RANKERS
 from settings import REPO_ROOT, Settings, get_settings
-from storage import Embedder, Reader
+from storage import Reader, open_embedder
 
 HANDBOOK = REPO_ROOT.parent / "shared" / "eval" / "handbook"
 
@@ -86,7 +86,7 @@ def main() -> None:
 
     base = get_settings()
     sources = [args.pack / "corpus"] + ([HANDBOOK] if HANDBOOK.exists() else [])
-    embedder = Embedder(base.embed_model_path, base.embed_batch_size)
+    embedder = open_embedder(base)
     with open(args.pack / "questions.jsonl", encoding="utf-8") as lines:
         questions = [json.loads(line)["question"] for line in lines][: args.queries]
     per_copy = None

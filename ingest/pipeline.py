@@ -31,6 +31,7 @@ from storage import (
     indexed_text,
     model_fingerprint,
     now_iso,
+    open_embedder,
     writer,
 )
 
@@ -73,7 +74,7 @@ class _Models:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = Embedder(self._settings.embed_model_path, self._settings.embed_batch_size)
+            self._embedder = open_embedder(self._settings)
         return self._embedder
 
     @property

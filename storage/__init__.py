@@ -10,7 +10,8 @@ from .access import UNRESTRICTED, Reader, acl_metadata, valid_group
 from .audit import AuditEntry, AuditLog
 from .backup import backup, restore
 from .conversations import Conversation, Conversations, Turn
-from .embedding import Embedder, model_fingerprint
+from .embedding import EmbedBackend, Embedder, model_fingerprint, open_embedder
+from .openvino_embedding import EmbeddingBackendError
 from .feedback import AnswerRecord, FeedbackStore, Rated, Rating
 from .filters import SearchFilter
 from .keys import ApiKey, ApiKeys
@@ -60,7 +61,9 @@ __all__ = [
     "Analyzer",
     "Morpheme",
     "STOPWORDS",
+    "EmbedBackend",
     "Embedder",
+    "EmbeddingBackendError",
     "LexicalIndex",
     "as_metadata",
     "indexed_text",
@@ -71,6 +74,7 @@ __all__ = [
     "Store",
     "StoreError",
     "model_fingerprint",
+    "open_embedder",
     "now_iso",
     "stored_chunk_count",
     "writer",

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
+
+from settings import Settings
+
+
+# PyTorch, or OpenVINO on an export of the same weights (the same vectors, measured: docs/BENCHMARKS.md).
+EmbedBackend = Literal["torch", "openvino"]
 
 
 def model_fingerprint(folder: Path) -> str:
@@ -37,11 +43,15 @@ class Embedder(BaseEmbedding):
     """
 
     model_path: str
+    backend: EmbedBackend = "torch"
     _model: Any = PrivateAttr()
 
-    def __init__(self, model_path: Path, batch_size: int = 32, **kwargs: Any) -> None:
+    def __init__(self, model_path: Path, batch_size: int = 32, backend: EmbedBackend = "torch",
+                 cache_dir: Path | None = None, **kwargs: Any) -> None:
+        """``backend`` "openvino" runs the transformer with OpenVINO (storage/openvino_embedding.py),
+        its export kept in ``cache_dir``."""
         super().__init__(model_path=str(model_path), model_name=Path(model_path).name,
-                         embed_batch_size=batch_size, **kwargs)
+                         embed_batch_size=batch_size, backend=backend, **kwargs)
         # Imported here: torch takes seconds to load, and a no-change ingest
         # run never needs it.
         from sentence_transformers import SentenceTransformer
@@ -50,6 +60,12 @@ class Embedder(BaseEmbedding):
         transformers_logging.disable_progress_bar()  # "Loading weights" bars on every start
 
         self._model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
+        if backend == "openvino":
+            if cache_dir is None:
+                raise ValueError("the OpenVINO embedder needs a folder for its exported model")
+            from .openvino_embedding import use_openvino
+
+            use_openvino(self._model, cache_dir, model_fingerprint(Path(model_path)))
 
     @property
     def max_tokens(self) -> int:
@@ -87,3 +103,9 @@ class Embedder(BaseEmbedding):
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
+
+
+def open_embedder(settings: Settings) -> Embedder:
+    """The configured embedder (model folder, batch size, backend)."""
+    return Embedder(settings.embed_model_path, settings.embed_batch_size, settings.embed_backend,
+                    settings.models_path)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from settings import Settings
-from storage import Embedder
+from storage import Embedder, open_embedder
 
 
 @pytest.fixture(autouse=True)
@@ -20,8 +20,14 @@ def _no_rag_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def embedder() -> Embedder:
-    return Embedder(Settings().embed_model_path)
+def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the embedder's OpenVINO export is made, once per session, for every test's settings."""
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def embedder(models: Path) -> Embedder:
+    return open_embedder(Settings(models_dir=models))
 
 
 @pytest.fixture
@@ -32,8 +38,8 @@ def docs(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, docs: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", docs_dir=docs, store_dir=tmp_path / "store")
+def settings(tmp_path: Path, docs: Path, models: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", docs_dir=docs, store_dir=tmp_path / "store", models_dir=models)
 
 
 @pytest.fixture(scope="session")
@@ -44,13 +50,14 @@ def llm():
 
 
 @pytest.fixture(scope="session")
-def sample_settings(tmp_path_factory: pytest.TempPathFactory, embedder) -> Settings:
+def sample_settings(tmp_path_factory: pytest.TempPathFactory, embedder, models: Path) -> Settings:
     """A store holding the repository's own sample documents (documents/), ingested once."""
     import ingest
     from settings import REPO_ROOT
 
     root = tmp_path_factory.mktemp("samples")
-    settings = Settings(data_dir=root / "data", docs_dir=REPO_ROOT / "documents", store_dir=root / "store")
+    settings = Settings(data_dir=root / "data", docs_dir=REPO_ROOT / "documents", store_dir=root / "store",
+                        models_dir=models)
     report = ingest.run(settings, embedder=embedder)
     assert report.failed == [], report.failed
     return settings

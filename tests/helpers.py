@@ -227,7 +227,7 @@ def start_server(settings: Settings, log: Path, extra_env: dict[str, str] | None
     port = port or free_port()
     env = {**os.environ, "RAG_STORE_DIR": str(settings.store_path), "RAG_DATA_DIR": str(settings.data_dir),
            "RAG_DOCS_DIR": str(settings.docs_dir), "RAG_PORT": str(port), "RAG_HOST": "127.0.0.1",
-           "RAG_AUTH": "1", **(extra_env or {})}
+           "RAG_MODELS_DIR": str(settings.models_path), "RAG_AUTH": "1", **(extra_env or {})}
     with open(log, "a") as output:  # a restarted server's log follows the first one's
         process = subprocess.Popen([*(command_prefix or []), sys.executable, "-m", "ui"], cwd=REPO_ROOT, env=env,
                                    stdout=output, stderr=subprocess.STDOUT)

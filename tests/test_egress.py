@@ -75,6 +75,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 def env_for(settings: Settings) -> dict[str, str]:
     return {**os.environ, "RAG_STORE_DIR": str(settings.store_path), "RAG_DATA_DIR": str(settings.data_dir),
+            "RAG_MODELS_DIR": str(settings.models_path),
             "RAG_DOCS_DIR": str(settings.docs_dir)}
 
 

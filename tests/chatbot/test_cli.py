@@ -13,7 +13,8 @@ from storage import UsersFile
 
 
 def chatbot_cli(settings: Settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    env = {**os.environ, "RAG_STORE_DIR": str(settings.store_path), "RAG_DATA_DIR": str(settings.data_dir)}
+    env = {**os.environ, "RAG_STORE_DIR": str(settings.store_path), "RAG_DATA_DIR": str(settings.data_dir),
+           "RAG_MODELS_DIR": str(settings.models_path)}
     return subprocess.run([sys.executable, "-m", "chatbot", *args], cwd=REPO_ROOT, env=env, input=stdin,
                           capture_output=True, text=True, timeout=600)
 

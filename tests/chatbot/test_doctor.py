@@ -42,7 +42,10 @@ def test_a_broken_installation_is_told_each_problem_and_its_fix(sample_settings:
     assert result.returncode == 1, result.stderr
     checks = {c["name"]: c for c in json.loads(result.stdout)}
     failed = {name for name, c in checks.items() if not c["ok"]}
-    assert failed == {"LLM", "store", "documents folder", "data directory", "port"}
+    assert failed == {"LLM", "embedder", "store", "documents folder", "data directory", "port"}
+    # The embedder's OpenVINO export is made under the data directory: it says where, and what to set.
+    assert f"in {not_a_folder / 'models'}" in checks["embedder"]["found"]
+    assert "RAG_MODELS_DIR" in checks["embedder"]["fix"]
     assert "no file at" in checks["LLM"]["found"] and "RAG_LLM_MODEL" in checks["LLM"]["fix"]
     assert "another embedding model" in checks["store"]["found"]
     assert "make ingest REBUILD=1" in checks["store"]["fix"]

@@ -27,7 +27,8 @@ def searches(settings: Settings, embedder) -> list[list[tuple[str, float]]]:
 
 
 def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "RAG_STORE_DIR": str(settings.store_path), "RAG_DATA_DIR": str(settings.data_dir)}
+    env = {**os.environ, "RAG_STORE_DIR": str(settings.store_path), "RAG_DATA_DIR": str(settings.data_dir),
+           "RAG_MODELS_DIR": str(settings.models_path)}
     return subprocess.run([sys.executable, "-m", "chatbot", *args], cwd=REPO_ROOT, env=env, capture_output=True,
                           text=True, timeout=300)
 

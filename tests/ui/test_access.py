@@ -124,7 +124,8 @@ def test_the_admin_sees_both_groups(access_server) -> None:
 
 def cli(server: AccessServer, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
     env = {**os.environ, "RAG_STORE_DIR": str(server.settings.store_path),
-           "RAG_DATA_DIR": str(server.settings.data_dir), "RAG_MAX_ANSWER_TOKENS": ANSWER_TOKENS}
+           "RAG_DATA_DIR": str(server.settings.data_dir), "RAG_MAX_ANSWER_TOKENS": ANSWER_TOKENS,
+           "RAG_MODELS_DIR": str(server.settings.models_path)}
     return subprocess.run([sys.executable, "-m", "chatbot", *args], cwd=REPO_ROOT, env=env, input=stdin,
                           capture_output=True, text=True, timeout=900)
 

@@ -52,7 +52,8 @@ def test_only_administrators_may_open_the_admin_page(admin_server) -> None:
     base, settings = admin_server
     staff, boss = Client(base).signed_in("staff", password("staff")), Client(base).signed_in("boss", password("boss"))
     made = subprocess.run([sys.executable, "-m", "chatbot", "keys", "create", "staff"], cwd=REPO_ROOT,
-                          env={**os.environ, "RAG_DATA_DIR": str(settings.data_dir)}, capture_output=True, text=True)
+                          env={**os.environ, "RAG_DATA_DIR": str(settings.data_dir),
+                               "RAG_MODELS_DIR": str(settings.models_path)}, capture_output=True, text=True)
     key = {"Authorization": f"Bearer {made.stdout.strip()}"}
     for method, path in (("GET", "/admin"), ("GET", "/admin/summary"), ("POST", "/admin/ingest"),
                          ("GET", "/admin/ingest")):

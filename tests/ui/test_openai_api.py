@@ -28,7 +28,8 @@ DOCS = (REPO_ROOT / "docs" / "API.md", REPO_ROOT / "README.md")
 
 
 def keys_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "RAG_DATA_DIR": str(settings.data_dir), "RAG_STORE_DIR": str(settings.store_path)}
+    env = {**os.environ, "RAG_DATA_DIR": str(settings.data_dir), "RAG_STORE_DIR": str(settings.store_path),
+           "RAG_MODELS_DIR": str(settings.models_path)}
     return subprocess.run([sys.executable, "-m", "chatbot", "keys", *args], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
 

@@ -26,6 +26,7 @@ EPOCHS = "4"  # a handful of records, a few passes: enough steps to interrupt an
 
 def adapt_cli(settings: Settings, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
     env = {**os.environ, "RAG_STORE_DIR": str(settings.store_path), "RAG_DATA_DIR": str(settings.data_dir),
+           "RAG_MODELS_DIR": str(settings.models_path),
            "RAG_DOCS_DIR": str(settings.docs_dir), **(extra_env or {})}
     return subprocess.Popen([sys.executable, "-m", "chatbot", *args], cwd=REPO_ROOT, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -67,7 +68,8 @@ def interrupted_then_resumed(adapt_settings: Settings, tmp_path_factory: pytest.
     log = tmp_path_factory.mktemp("adapt-log") / "second.err"
     with open(log, "w") as err:
         env = {**os.environ, "RAG_STORE_DIR": str(adapt_settings.store_path),
-               "RAG_DATA_DIR": str(adapt_settings.data_dir), "RAG_DOCS_DIR": str(adapt_settings.docs_dir)}
+               "RAG_DATA_DIR": str(adapt_settings.data_dir), "RAG_DOCS_DIR": str(adapt_settings.docs_dir),
+               "RAG_MODELS_DIR": str(adapt_settings.models_path)}
         second = subprocess.Popen([sys.executable, "-m", "chatbot", "adapt", "--json", "--epochs", EPOCHS,
                                    "--checkpoint-steps", "1"], cwd=REPO_ROOT, env=env, stderr=err,
                                   stdout=subprocess.DEVNULL)
