@@ -73,10 +73,11 @@ adapt: setup-adapt
 	$(PY) -m chatbot adapt $(if $(MINUTES),--minutes $(MINUTES)) $(if $(ADAPT_EVAL),--eval $(ADAPT_EVAL)) \
 	  $(if $(EVAL_LIMIT),--eval-limit $(EVAL_LIMIT)) $(if $(JSON),--json)
 
+# The speed table first (machine, embedding, ingest, re-ingest, chat, users, instances; JSON in DATA_DIR/bench),
+# then LLM speed by prompt length, search latency as the store grows and section recall on the handbooks.
 bench: setup
+	$(PY) -m benchmarks.speed $(EVAL)
 	$(PY) -m benchmarks.llm_speed
-	$(if $(wildcard $(EVAL)/corpus/*/),$(PY) -m benchmarks.embedding_backends $(wildcard $(EVAL)/corpus/*/))
-	$(PY) -m benchmarks.ingest_throughput $(wildcard $(EVAL)/corpus/en $(EVAL)/corpus/ko ../shared/eval/handbook)
 	$(PY) -m benchmarks.search_latency $(EVAL)
 	$(if $(wildcard ../shared/eval/handbook/*/),$(PY) -m benchmarks.section_recall $(wildcard ../shared/eval/handbook/*/))
 

@@ -62,11 +62,19 @@ class Answer:
     span: Span | None = None  # the words of an evidence sentence that answer, when the answer leads with them
     path: AnswerPath = "not_found"
     prompt_tokens: int = 0
+    prompt_tokens_evaluated: int | None = None  # fewer than prompt_tokens: the rest came from the KV cache
     completion_tokens: int = 0
     hit_token_limit: bool = False
     ttft_s: float | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex)  # what feedback on this answer names
     prompt: list[dict] = field(default_factory=list)  # the chat messages the model was given
+
+    @property
+    def cached_tokens(self) -> int | None:
+        """Prompt tokens the model did not evaluate again (its KV cache held them); None when not told."""
+        if self.prompt_tokens_evaluated is None:
+            return None
+        return max(0, self.prompt_tokens - self.prompt_tokens_evaluated)
 
     def to_json(self) -> dict:
         return {
@@ -79,7 +87,8 @@ class Answer:
             "span": self.span.text if self.span else None,
             "path": self.path,
             "sources": [p.to_json() for p in self.sources],
-            "usage": {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens},
+            "usage": {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+                      "cached_tokens": self.cached_tokens},
             "ttft_s": None if self.ttft_s is None else round(self.ttft_s, 3),
         }
 
@@ -322,6 +331,7 @@ class ChatEngine:
             generation.cancel()  # the caller stopped listening, or the stop rule: free the model
         answer.reply = "" if echoed else _first_sentences(text, self.settings.max_answer_sentences)
         answer.prompt_tokens = generation.prompt_tokens
+        answer.prompt_tokens_evaluated = generation.prompt_tokens_evaluated
         answer.completion_tokens = generation.completion_tokens
         answer.hit_token_limit = generation.finish_reason == "length"
         answer.supported = not echoed and (support(answer.reply, answer.standalone, prompt.context, self.analyzer)
@@ -330,15 +340,14 @@ class ChatEngine:
                                         prompt.passages, answer.reply if answer.supported else None)
         # The final answer (DoneEvent) is authoritative: it replaces what the stream showed.
         names_held = self._names_held(answer.standalone, prompt.passages, answer.language)
-        if answer.supported and names_held and copies_evidence(answer.reply, answer.evidence):
-            # A reply that only repeats the passages' words (a tuned model quotes the sentence it found)
-            # points to the answer: shown as the evidence with those words marked, it loses nothing the
-            # other evidence holds when the model quoted the wrong sentence.
-            self._lead_with_evidence(answer, names_held, pointed=True)
-        elif answer.supported and names_held:
+        trusted = answer.supported and names_held
+        if trusted and not copies_evidence(answer.reply, answer.evidence):
             answer.path, answer.answer = "reply", _with_citation(answer.reply, prompt.passages, answer.evidence)
         else:
-            self._lead_with_evidence(answer, names_held)
+            # A trusted reply that only repeats the passages' words (a tuned model quotes the sentence it
+            # found) points to the answer: shown as the evidence with those words marked, it loses nothing
+            # the other evidence holds when the model quoted the wrong sentence.
+            self._lead_with_evidence(answer, names_held, pointed=trusted)
         yield self._done(reader, answer)
 
     def _lead_with_evidence(self, answer: Answer, names_held: bool, pointed: bool = False) -> None:

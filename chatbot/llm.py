@@ -28,6 +28,10 @@ class Generation:
     prompt_tokens: int
     completion_tokens: int = 0
     finish_reason: str | None = None  # "stop" or "length" (hit the max-token limit)
+    # Prompt tokens the model evaluated for this request, by llama.cpp's own count: fewer than prompt_tokens
+    # when the start of the prompt (the system prompt, the examples) was still in its KV cache. None when a
+    # server answered.
+    prompt_tokens_evaluated: int | None = None
     _pieces: queue.Queue = field(default_factory=queue.Queue, repr=False)
     _cancelled: threading.Event = field(default_factory=threading.Event, repr=False)
     _begun: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -123,12 +127,17 @@ class LocalLLM:
     def count_tokens(self, text: str) -> int:
         return count_tokens(self._llm, text)
 
-    def generate(self, messages: list[dict[str, str]], max_tokens: int, stop: list[str] | None = None) -> Generation:
+    def prompt(self, messages: list[dict[str, str]]) -> tuple[list[int], list[str]]:
+        """The tokens the model reads for these messages (its chat template applied), and the template's stops."""
         rendered = self._formatter(messages=messages)
         tokens = self._llm.tokenize(rendered.prompt.encode("utf-8"), add_bos=True, special=True)
+        template_stop = rendered.stop if isinstance(rendered.stop, list) else [rendered.stop] if rendered.stop else []
+        return tokens, template_stop
+
+    def generate(self, messages: list[dict[str, str]], max_tokens: int, stop: list[str] | None = None) -> Generation:
+        tokens, template_stop = self.prompt(messages)
         generation = Generation(prompt_tokens=len(tokens))
         generation._ahead = lambda: self._place(generation)
-        template_stop = rendered.stop if isinstance(rendered.stop, list) else [rendered.stop] if rendered.stop else []
         stop = [*template_stop, *(stop or [])]
         with self._lock:
             self._line.append(generation)
@@ -153,14 +162,22 @@ class LocalLLM:
                     self._line.remove(generation)
 
     def _run(self, generation: Generation, tokens: list[int], stop: list[str], max_tokens: int) -> None:
+        # llama-cpp-python keeps the last prompt's KV cache and evaluates only what follows the prefix this
+        # prompt shares with it; llama.cpp's counters, reset per request, say how much that was.
+        from llama_cpp import llama_perf_context, llama_perf_context_reset
+
+        llama_perf_context_reset(self._llm.ctx)
         stream = self._llm.create_completion(
             tokens, max_tokens=max_tokens, stop=stop, stream=True, temperature=0.0, repeat_penalty=1.1
         )
-        for chunk in stream:
-            choice = chunk["choices"][0]
-            if choice["text"]:
-                generation.put(choice["text"])
-            generation.finish_reason = choice.get("finish_reason") or generation.finish_reason
-            if generation.cancelled:
-                stream.close()
-                return
+        try:
+            for chunk in stream:
+                choice = chunk["choices"][0]
+                if choice["text"]:
+                    generation.put(choice["text"])
+                generation.finish_reason = choice.get("finish_reason") or generation.finish_reason
+                if generation.cancelled:
+                    stream.close()
+                    return
+        finally:
+            generation.prompt_tokens_evaluated = llama_perf_context(self._llm.ctx).n_p_eval

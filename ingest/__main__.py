@@ -2,7 +2,7 @@
 documents folder.
 
 Exit codes: 0 every readable file went in; 1 some files failed (listed);
-2 the run could not start (nothing changed).
+2 the run could not start or go on (the store, the folder or the embedder; what was stored stays).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from settings import get_settings
-from storage import StoreError, lexical_index_outdated, stored_chunk_count
+from storage import EmbeddingBackendError, StoreError, lexical_index_outdated, stored_chunk_count
 
 from . import IngestError, run
 from .progress import Step
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             report = run(settings, args.path, rebuild=args.rebuild,
                          progress=sys.stderr.isatty() and not args.progress_lines,
                          on_progress=_progress_line if args.progress_lines else None)
-    except (IngestError, StoreError) as error:
+    except (IngestError, StoreError, EmbeddingBackendError) as error:
         print(f"ingest: {error}", file=sys.stderr)
         return 2
     if args.json:

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Callable
-
-from llama_index.core import Document
-from llama_index.core.node_parser import MarkdownNodeParser, SentenceSplitter
-from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+from typing import TYPE_CHECKING, Callable
 
 from storage import HANGUL_RUN, Analyzer, as_metadata, indexed_text
 
 from .readers import ParsedDocument, Section
+
+# llama-index (about 2 s to import) is imported where chunks are made: a run
+# with nothing to chunk never loads it.
+if TYPE_CHECKING:
+    from llama_index.core.schema import TextNode
 
 # Bump when how a file becomes chunks changes (readers included), so stores re-chunk their files.
 # 3: Hangul counted in morphemes; 4: a sub-section's first chunk carries its parents' headings,
@@ -50,6 +51,8 @@ class Chunker:
     def __init__(
         self, chunk_size: int, chunk_overlap: int, tokenizer: Callable[[str], list], analyzer: Analyzer
     ) -> None:
+        from llama_index.core.node_parser import MarkdownNodeParser, SentenceSplitter
+
         self.signature = chunker_signature(chunk_size, chunk_overlap)
         self._analyzer = analyzer
         self._markdown = MarkdownNodeParser()
@@ -84,6 +87,8 @@ class Chunker:
         the title words and say nothing, and its words reach the parts below it
         through their heading paths. A section of headings only keeps them all.
         """
+        from llama_index.core import Document
+
         parts = [
             (_heading(part.metadata.get("header_path", "/"), part.text), part.text)
             for part in self._markdown.get_nodes_from_documents([Document(text=section.text)])
@@ -144,6 +149,8 @@ def chunk_id(rel_path: str, version: str, index: int) -> str:
 def _node(
     file: FileInfo, version: str, index: int, title: str, section: Section, heading: str, text: str
 ) -> TextNode:
+    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
     folder, _, name = file.rel_path.rpartition("/")
     metadata: dict[str, str | int | float] = {
         "source": file.rel_path,

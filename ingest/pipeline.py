@@ -2,7 +2,10 @@
 
 scan -> compare content hashes with the manifest -> read and chunk the new
 and changed files -> embed only chunk texts the store has no vector for ->
-write file by file -> drop files that are gone. Deletions come last, so a
+write a group of files at a time -> drop files that are gone. Reading and chunking run in
+a thread of their own, a few groups of files ahead of the embedding (the
+embedder releases the GIL while it computes), so neither waits for the other
+and at most that many groups wait in memory. Deletions come last, so a
 renamed file's vectors are still there to be reused. Each file's readers
 (ingest/access.py) go onto its chunks; an unchanged file whose readers
 changed has its chunks' groups updated in place, nothing embedded.
@@ -10,19 +13,20 @@ changed has its chunks' groups updated in place, nothing embedded.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import queue
+import resource
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
-
-from llama_index.core.schema import TextNode
+from typing import TYPE_CHECKING, Iterator, TypeVar
 
 from settings import Settings
 from storage import (
     Analyzer,
-    Embedder,
     FileRecord,
     Store,
     UsersError,
@@ -31,7 +35,6 @@ from storage import (
     indexed_text,
     model_fingerprint,
     now_iso,
-    open_embedder,
     writer,
 )
 
@@ -42,11 +45,21 @@ from .readers import ReadError, reader_for
 from .report import IngestReport
 from .scan import Failure, FoundFile, scan
 
+if TYPE_CHECKING:  # a run with nothing to do never loads llama-index or torch
+    from llama_index.core.schema import TextNode
+
+    from storage import Embedder
+
 log = logging.getLogger(__name__)
 
 # Files are embedded together until this many chunks wait: sentence-transformers
 # batches far better across many small files than one file at a time.
 EMBED_GROUP_CHUNKS = 256
+# Groups read and chunked ahead of the one being embedded: enough that the embedder never waits for a
+# file, few enough that memory stays bounded by a few groups, not by the folder.
+READ_AHEAD_GROUPS = 2
+
+T = TypeVar("T")
 
 
 class IngestError(RuntimeError):
@@ -74,15 +87,17 @@ class _Models:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
+            from storage import open_embedder  # its module loads llama-index
+
             self._embedder = open_embedder(self._settings)
         return self._embedder
 
     @property
     def chunker(self) -> Chunker:
         if self._chunker is None:
-            self._chunker = Chunker(
-                self._settings.chunk_size, self._settings.chunk_overlap, self.embedder.tokenize, Analyzer()
-            )
+            # Chunks are made in the read-ahead thread while this one embeds: a tokenizer of its own.
+            tokenize = self.embedder.tokenizer_copy()
+            self._chunker = Chunker(self._settings.chunk_size, self._settings.chunk_overlap, tokenize, Analyzer())
         return self._chunker
 
 
@@ -140,9 +155,11 @@ def run(
             report.permissions_updated = len(readers_changed)
 
         bar = Progress(len(todo), progress, on_progress)
-        for group in _groups(todo, known, models, report, bar):
-            _write_group(store, group, models, report, signature)
-            bar.advance(len(group), report.chunks_written)
+        read = _read_ahead(_groups(todo, known, models, report, bar), READ_AHEAD_GROUPS)
+        with contextlib.closing(read) as groups:
+            for group in groups:
+                _write_group(store, group, models, report, signature)
+                bar.advance(len(group), report.chunks_written)
         bar.close()
 
         present = {f.rel for f in found.files} | {f.path for f in found.failed}
@@ -154,9 +171,11 @@ def run(
         report.removed = len(gone)
         if report.added or report.updated or report.removed or repaired or not store.lexical_index_current():
             store.rebuild_lexical_index()
-        report.chunks_total = store.count()
+        # The manifest's count: equal to the collection's after a clean run, and read without opening it.
+        report.chunks_total = sum(len(record.chunk_ids) for record in store.files().values())
         report.failed.sort(key=lambda f: f.path)
         report.seconds = time.monotonic() - started
+        report.peak_memory_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         store.log_run(started_at, report.to_json())
     return report
 
@@ -170,7 +189,10 @@ def _groups(
 ) -> Iterator[list[_Pending]]:
     """Read and chunk files, yielding them in groups worth one embedding call.
 
-    The progress bar counts a file when it is stored or has failed."""
+    The progress bar counts a file when it is stored or has failed. An embedder that cannot start stops the
+    run (raised here, before any file): it is no file's fault, and every file would fail with it."""
+    if todo:
+        models.chunker  # noqa: B018  (loads the embedder the chunker counts with)
     group: list[_Pending] = []
     waiting = 0  # chunks in `group`
     for file, digest, readers in todo:
@@ -191,6 +213,44 @@ def _groups(
             group, waiting = [], 0
     if group:
         yield group
+
+
+def _read_ahead(items: Iterator[T], depth: int) -> Iterator[T]:
+    """``items``, made in a thread of their own at most ``depth`` ahead of the one the caller holds.
+
+    What the thread raises is raised here; closing this iterator (the caller stopped, or failed) stops the
+    thread after the item it is making.
+    """
+    waiting: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def put(item: object) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(queue.Full):
+                waiting.put(item, timeout=0.1)
+                return
+
+    def make() -> None:
+        try:
+            for item in items:
+                put(item)
+                if stop.is_set():
+                    return
+            put(end)
+        except BaseException as error:  # handed to the caller's thread, which raises it
+            put(error)
+
+    thread = threading.Thread(target=make, name="ingest-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while (item := waiting.get()) is not end:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _read_and_chunk(file: FoundFile, digest: str, models: _Models) -> list[TextNode]:
@@ -216,6 +276,7 @@ def _write_group(store: Store, group: list[_Pending], models: _Models, report: I
         vectors.update(zip(missing, models.embedder.embed([texts[h] for h in missing])))
     report.chunks_embedded += len(missing)
 
+    files = []
     for pending in group:
         for node in pending.nodes:
             node.embedding = vectors[node.metadata["chunk_hash"]]
@@ -230,12 +291,11 @@ def _write_group(store: Store, group: list[_Pending], models: _Models, report: I
             ingested_at=now_iso(),
             groups=pending.groups,
         )
-        store.write_file(record, pending.nodes)
-        report.chunks_written += len(pending.nodes)
-        if pending.is_new:
-            report.added += 1
-        else:
-            report.updated += 1
+        files.append((record, pending.nodes))
+    store.write_files(files)
+    report.chunks_written += sum(len(pending.nodes) for pending in group)
+    report.added += sum(pending.is_new for pending in group)
+    report.updated += sum(not pending.is_new for pending in group)
 
 
 def _known_groups(settings: Settings) -> set[str] | None:

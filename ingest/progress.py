@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Callable
 
@@ -20,25 +21,31 @@ ProgressCallback = Callable[[Step], None]
 
 
 class Progress:
+    """Told from two threads (files read in one, stored in the other): each change and its report
+    happen under one lock, so steps are reported whole and in order."""
+
     def __init__(self, total: int, show_bar: bool, callback: ProgressCallback | None = None) -> None:
         self.total = total
         self.done = 0
         self.started = 0
         self._bar = tqdm(total=total, unit="file", disable=not show_bar or not total, desc="ingest")
         self._callback = callback
+        self._lock = threading.Lock()
         self._tell("")
 
     def reading(self, file: str) -> None:
-        self.started += 1
-        self._tell(file)
+        with self._lock:
+            self.started += 1
+            self._tell(file)
 
     def advance(self, files: int, chunks: int | None = None) -> None:
         """``files`` more are stored, or have failed."""
-        self.done += files
-        self._bar.update(files)
-        if chunks is not None:
-            self._bar.set_postfix(chunks=chunks)
-        self._tell("")
+        with self._lock:
+            self.done += files
+            self._bar.update(files)
+            if chunks is not None:
+                self._bar.set_postfix(chunks=chunks)
+            self._tell("")
 
     def close(self) -> None:
         self._bar.close()

@@ -21,6 +21,7 @@ class IngestReport:
     chunks_embedded: int = 0  # chunks_written minus those whose vectors were reused
     chunks_total: int = 0
     seconds: float = 0.0
+    peak_memory_mb: float = 0.0  # the process's peak resident memory, the run included
     repaired: dict | None = None  # what reconciliation fixed after a cut-off run
 
     @property
@@ -30,6 +31,7 @@ class IngestReport:
     def to_json(self) -> dict:
         data = asdict(self)
         data["seconds"] = round(self.seconds, 3)
+        data["peak_memory_mb"] = round(self.peak_memory_mb, 1)
         return data
 
     def summary(self) -> str:
@@ -38,7 +40,7 @@ class IngestReport:
             f"{self.removed} removed, {self.unchanged} unchanged ({self.permissions_updated} with new readers), "
             f"{self.skipped} skipped (unsupported type), {len(self.failed)} failed.",
             f"Chunks: {self.chunks_written} written ({self.chunks_embedded} embedded), "
-            f"{self.chunks_total} in the store.",
+            f"{self.chunks_total} in the store. Peak memory {self.peak_memory_mb:.0f} MB.",
         ]
         if self.repaired:
             lines.append(f"The previous run was cut off; repaired: {self.repaired}.")

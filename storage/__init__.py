@@ -2,81 +2,54 @@
 saved chats, answers and feedback, audit log.
 
 `ingest` writes through `writer`; `chatbot` reads through `Store`.
+
+Each name is imported from its module when first asked for (PEP 562): a
+process that needs the manifest and not the embedder or Chroma (an ingest
+run with nothing to do, the CLI) never loads llama-index, chromadb or torch.
 """
+
+import importlib
+from typing import Any
 
 import settings as _settings  # noqa: F401  (offline mode before any model library loads)
 
-from .access import UNRESTRICTED, Reader, acl_metadata, valid_group
-from .audit import AuditEntry, AuditLog
-from .backup import backup, restore
-from .conversations import Conversation, Conversations, Turn
-from .embedding import EmbedBackend, Embedder, model_fingerprint, open_embedder
-from .openvino_embedding import EmbeddingBackendError
-from .feedback import AnswerRecord, FeedbackStore, Rated, Rating
-from .filters import SearchFilter
-from .keys import ApiKey, ApiKeys
-from .lexical import HANGUL_RUN, STOPWORDS, Analyzer, LexicalIndex, Morpheme, as_metadata, indexed_text
-from .manifest import FileRecord
-from .sessions import Sessions
-from .tuning import Adapters, AdapterState, FewShotFile, write_json
-from .store import (
-    Reconciliation,
-    Store,
-    StoreError,
-    lexical_index_outdated,
-    now_iso,
-    stored_chunk_count,
-    writer,
-    writer_lock,
-)
-from .users import User, UsersError, UsersFile
+_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(["UNRESTRICTED", "Reader", "acl_metadata", "valid_group"], "access"),
+    **dict.fromkeys(["AuditEntry", "AuditLog"], "audit"),
+    **dict.fromkeys(["backup", "restore"], "backup"),
+    **dict.fromkeys(["Conversation", "Conversations", "Turn"], "conversations"),
+    **dict.fromkeys(["EmbedBackend", "Embedder", "open_embedder"], "embedding"),
+    **dict.fromkeys(["model_fingerprint"], "fingerprint"),
+    **dict.fromkeys(["EmbeddingBackendError"], "openvino_embedding"),
+    **dict.fromkeys(["AnswerRecord", "FeedbackStore", "Rated", "Rating"], "feedback"),
+    **dict.fromkeys(["SearchFilter"], "filters"),
+    **dict.fromkeys(["ApiKey", "ApiKeys"], "keys"),
+    **dict.fromkeys(
+        ["HANGUL_RUN", "STOPWORDS", "Analyzer", "LexicalIndex", "Morpheme", "as_metadata", "indexed_text"], "lexical"
+    ),
+    **dict.fromkeys(["FileRecord"], "manifest"),
+    **dict.fromkeys(["Sessions"], "sessions"),
+    **dict.fromkeys(["Adapters", "AdapterState", "FewShotFile", "write_json"], "tuning"),
+    **dict.fromkeys(
+        ["Reconciliation", "Store", "StoreError", "lexical_index_outdated", "now_iso", "stored_chunk_count",
+         "writer", "writer_lock"],
+        "store",
+    ),
+    **dict.fromkeys(["User", "UsersError", "UsersFile"], "users"),
+}
 
-__all__ = [
-    "UNRESTRICTED",
-    "AuditEntry",
-    "AnswerRecord",
-    "ApiKey",
-    "ApiKeys",
-    "AuditLog",
-    "Conversation",
-    "FeedbackStore",
-    "Rated",
-    "Rating",
-    "Conversations",
-    "Turn",
-    "Reader",
-    "Sessions",
-    "Adapters",
-    "AdapterState",
-    "FewShotFile",
-    "write_json",
-    "User",
-    "UsersError",
-    "UsersFile",
-    "acl_metadata",
-    "backup",
-    "restore",
-    "valid_group",
-    "HANGUL_RUN",
-    "Analyzer",
-    "Morpheme",
-    "STOPWORDS",
-    "EmbedBackend",
-    "Embedder",
-    "EmbeddingBackendError",
-    "LexicalIndex",
-    "as_metadata",
-    "indexed_text",
-    "lexical_index_outdated",
-    "FileRecord",
-    "Reconciliation",
-    "SearchFilter",
-    "Store",
-    "StoreError",
-    "model_fingerprint",
-    "open_embedder",
-    "now_iso",
-    "stored_chunk_count",
-    "writer",
-    "writer_lock",
-]
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    # Bound on the package, replacing a submodule of the same name (storage.backup, the function).
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

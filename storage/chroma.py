@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator
-
-import chromadb
-from chromadb.api.shared_system_client import SharedSystemClient
-from chromadb.config import Settings as ChromaSettings
+from typing import TYPE_CHECKING, Any, Iterator
 
 from .access import with_groups
+
+# chromadb (about 1 s to import) is imported when a collection is opened: an ingest run with nothing to do
+# never opens one.
+if TYPE_CHECKING:
+    import chromadb
 
 # Chroma caps how many records one call may carry; stay well below it.
 BATCH = 1000
@@ -18,6 +19,9 @@ BATCH = 1000
 def open_collection(
     store_dir: Path, name: str, host: str | None = None, port: int = 8000
 ) -> chromadb.Collection:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
     client_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if host:
         client: Any = chromadb.HttpClient(host=host, port=port, settings=client_settings)
@@ -36,6 +40,8 @@ def reopen_collection(store_dir: Path, name: str, host: str | None = None, port:
     not see what another process (an ingest) added: searching for those ids fails ("Error finding id")
     until a new client reads the files again. Clients already open keep working."""
     if not host:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
         SharedSystemClient.clear_system_cache()  # else the new client would be the cached, stale one
     return open_collection(store_dir, name, host, port)
 

@@ -6,32 +6,20 @@ sides of the store always use the same model.
 
 from __future__ import annotations
 
-import hashlib
+import copy
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
 from settings import Settings
 
+from .fingerprint import model_fingerprint
+
 
 # PyTorch, or OpenVINO on an export of the same weights (the same vectors, measured: docs/BENCHMARKS.md).
 EmbedBackend = Literal["torch", "openvino"]
-
-
-def model_fingerprint(folder: Path) -> str:
-    """Identity of a model folder, cheap to compute without loading it.
-
-    Names and sizes of every file: enough to tell two models (or two versions
-    of one) apart, and stable when the folder is moved.
-    """
-    if not folder.is_dir():
-        raise FileNotFoundError(f"embedding model folder not found: {folder}")
-    digest = hashlib.sha256()
-    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(f"{file.relative_to(folder)}:{file.stat().st_size}\n".encode())
-    return digest.hexdigest()[:16]
 
 
 class Embedder(BaseEmbedding):
@@ -76,9 +64,13 @@ class Embedder(BaseEmbedding):
         return len(self.tokenize(text))
 
     def tokenize(self, text: str) -> list[int]:
-        # verbose=False: counting a long text is not feeding it to the model,
-        # so the "longer than the maximum sequence length" warning is noise here.
-        return self._model.tokenizer.encode(text, add_special_tokens=False, verbose=False)
+        return _word_pieces(self._model.tokenizer, text)
+
+    def tokenizer_copy(self) -> Callable[[str], list[int]]:
+        """``tokenize`` on a copy of the tokenizer, for another thread while this one embeds: a fast
+        tokenizer used by two threads at once fails with "Already borrowed" (huggingface/tokenizers#537)."""
+        tokenizer = copy.deepcopy(self._model.tokenizer)
+        return lambda text: _word_pieces(tokenizer, text)
 
     def embed(self, texts: list[str], query: bool = False) -> list[list[float]]:
         encode = self._model.encode_query if query else self._model.encode_document
@@ -103,6 +95,12 @@ class Embedder(BaseEmbedding):
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
+
+
+def _word_pieces(tokenizer: Any, text: str) -> list[int]:
+    # verbose=False: counting a long text is not feeding it to the model,
+    # so the "longer than the maximum sequence length" warning is noise here.
+    return tokenizer.encode(text, add_special_tokens=False, verbose=False)
 
 
 def open_embedder(settings: Settings) -> Embedder:

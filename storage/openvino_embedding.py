@@ -11,7 +11,7 @@ transformer module's forward is replaced.
 Measured on the dev corpus (docs/BENCHMARKS.md): the vectors agree with
 PyTorch's (cosine ≥ 0.9999), so a store built with either backend stays
 valid with the other. The int8-quantised export was not kept: its vectors
-moved (cosine 0.84–0.94) and it was no faster here.
+moved (cosine 0.84–0.94) and it was barely faster here (1.0–1.2×).
 
 OpenVINO's model converter reports usage to Google Analytics unless a consent
 file says no; it is never called here (the runtime reads ONNX itself), and

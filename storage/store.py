@@ -1,12 +1,12 @@
-"""The store: Chroma vectors plus the manifest, changed one file at a time.
+"""The store: Chroma vectors plus the manifest, changed a few files at a time.
 
 Vectors and manifest live in two databases, so no single transaction covers
 both. Instead every change follows an order that leaves only *orphans* (chunks
 no manifest row names) when it is cut off, never a row whose chunks are
 missing:
 
-* write a file: add its new chunks -> commit its manifest row -> delete the
-  chunks of its previous version;
+* write files: add their new chunks -> commit their manifest rows -> delete
+  the chunks of their previous versions;
 * remove a file: commit the row's deletion -> delete its chunks.
 
 The manifest's ``state`` says whether a writer was cut off; the next writer
@@ -21,11 +21,9 @@ import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
-from typing import Iterator
-
-from llama_index.core.schema import TextNode
-from llama_index.vector_stores.chroma import ChromaVectorStore
+from typing import TYPE_CHECKING, Iterator
 
 from settings import Settings
 
@@ -34,6 +32,11 @@ from .access import Reader
 from .filters import SearchFilter
 from .lexical import LexicalIndex
 from .manifest import FileRecord, Manifest
+
+if TYPE_CHECKING:
+    import chromadb
+    from llama_index.core.schema import TextNode
+    from llama_index.vector_stores.chroma import ChromaVectorStore
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +62,23 @@ class Store:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.manifest = Manifest(self.dir / "manifest.sqlite3")
         self._where = (self.dir, settings.collection, settings.chroma_host, settings.chroma_port)
-        self.collection = chroma.open_collection(*self._where)
-        self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
+
+    # Opened on first use: an ingest run with nothing to do reads only the manifest, and never pays
+    # for loading chromadb and llama-index (about 3 s of its 4).
+    @cached_property
+    def collection(self) -> chromadb.Collection:
+        return chroma.open_collection(*self._where)
+
+    @cached_property
+    def vector_store(self) -> ChromaVectorStore:
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        return ChromaVectorStore(chroma_collection=self.collection)
 
     def reopen(self) -> None:
         """See what another process wrote since this one opened the store (a reader, after an ingest run)."""
         self.collection = chroma.reopen_collection(*self._where)
-        self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
+        self.__dict__.pop("vector_store", None)  # made again over the new collection
 
     def close(self) -> None:
         self.manifest.close()
@@ -97,13 +110,17 @@ class Store:
         return chroma.embeddings_by_chunk_hash(self.collection, chunk_hashes)
 
     # writing (call only inside `writer`)
-    def write_file(self, record: FileRecord, nodes: list[TextNode]) -> None:
-        previous = self.manifest.file(record.path)
-        self.vector_store.add(nodes)
-        self.manifest.put_file(record)
-        if previous:
-            stale = sorted(set(previous.chunk_ids) - set(record.chunk_ids))
-            chroma.delete_ids(self.collection, stale)
+    def write_files(self, files: list[tuple[FileRecord, list[TextNode]]]) -> None:
+        """Several files' new versions, in the order of the module docstring: every chunk is added in one
+        call (Chroma takes about as long to add one file's chunks as a few hundred's), then the rows, then
+        the previous versions' chunks go."""
+        previous = [self.manifest.file(record.path) for record, _ in files]
+        self.vector_store.add([node for _, nodes in files for node in nodes])
+        for record, _ in files:
+            self.manifest.put_file(record)
+        stale = {i for before, (record, _) in zip(previous, files) if before
+                 for i in set(before.chunk_ids) - set(record.chunk_ids)}
+        chroma.delete_ids(self.collection, sorted(stale))
 
     def change_groups(self, changes: list[tuple[FileRecord, tuple[str, ...]]]) -> None:
         """New readers for unchanged files, never wider for a moment: the keyword index (which both
@@ -118,6 +135,8 @@ class Store:
         self.rebuild_lexical_index()
 
     def remove_files(self, paths: list[str]) -> None:
+        if not paths:
+            return
         ids = [i for p in paths if (r := self.manifest.file(p)) for i in r.chunk_ids]
         self.manifest.delete_files(paths)
         chroma.delete_ids(self.collection, ids)

@@ -9,6 +9,7 @@ owner only.
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import logging
 import os
@@ -31,8 +32,13 @@ log = logging.getLogger(__name__)
 
 _USER_NAME = re.compile(r"^[\w.@-]{1,64}$")
 _HASHER = PasswordHasher()  # argon2id with the library's recommended parameters
-# Verified against when the user does not exist, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _HASHER.hash("not a password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so a wrong name costs as long as a wrong password.
+    Made on first sign-in, not at import: hashing takes a quarter of a second, which every ingest run paid."""
+    return _HASHER.hash("not a password")
 
 
 class UsersError(ValueError):
@@ -81,7 +87,7 @@ class UsersFile:
         """The user when the password is theirs; as slow for an unknown name as for a wrong password."""
         user = self.get(name)
         try:
-            _HASHER.verify(user.password_hash if user else _DUMMY_HASH, password)
+            _HASHER.verify(user.password_hash if user else _dummy_hash(), password)
         except (VerificationError, InvalidHashError):
             return None
         return user

@@ -88,10 +88,15 @@ class EmbeddingRequest(BaseModel):
     encoding_format: Literal["float", "base64"] = "float"
 
 
+class PromptTokensDetails(BaseModel):
+    cached_tokens: int  # read from the model's KV cache, not evaluated again
+
+
 class Usage(BaseModel):
     prompt_tokens: int
     completion_tokens: int = 0
     total_tokens: int
+    prompt_tokens_details: PromptTokensDetails | None = None
 
 
 class AssistantMessage(BaseModel):
@@ -209,8 +214,10 @@ def _completion(answer: Answer, model: str, completion_id: str, created: int) ->
 
 
 def _usage(answer: Answer) -> Usage:
+    cached = answer.cached_tokens
     return Usage(prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens,
-                 total_tokens=answer.prompt_tokens + answer.completion_tokens)
+                 total_tokens=answer.prompt_tokens + answer.completion_tokens,
+                 prompt_tokens_details=None if cached is None else PromptTokensDetails(cached_tokens=cached))
 
 
 def _stream(engine: ChatEngine, question: str, history: list[str], search_filter, reader, answer_id: str,

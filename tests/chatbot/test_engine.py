@@ -10,6 +10,7 @@ from chatbot import ChatEngine, DoneEvent, SourcesEvent, TokenEvent
 from chatbot.eval import CONFIDENT
 from chatbot.evidence import copies_evidence
 from chatbot.language import NOT_FOUND, SPAN_LEAD, UNSUPPORTED
+from chatbot.prompt import DEFAULT_SYSTEM_PROMPT
 from settings import Settings
 
 
@@ -61,6 +62,18 @@ def test_follow_up_is_made_standalone_before_retrieval(engine: ChatEngine) -> No
     answer = engine.ask("and for contractors?", previous_questions=[first])
     assert answer.standalone.startswith(first)
     assert any("Contractors do not receive annual leave" in p.text for p in answer.sources)
+
+
+def test_a_follow_up_reuses_the_prompt_start_the_model_holds_in_its_cache(engine: ChatEngine) -> None:
+    first = "How many days of annual leave do employees get?"
+    engine.ask(first)
+    follow_up = engine.ask("and for contractors?", previous_questions=[first])
+    # llama.cpp's own count of the prompt tokens it evaluated: the system prompt the two prompts share
+    # came from its KV cache.
+    assert follow_up.prompt_tokens_evaluated is not None
+    assert 0 < follow_up.prompt_tokens_evaluated < follow_up.prompt_tokens
+    assert follow_up.cached_tokens >= engine.llm.count_tokens(DEFAULT_SYSTEM_PROMPT)
+    assert follow_up.to_json()["usage"]["cached_tokens"] == follow_up.cached_tokens
 
 
 def test_stream_sends_sources_first_then_tokens_then_the_answer(engine: ChatEngine) -> None:

@@ -5,7 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 import ingest
+from ingest import pipeline
+from ingest.progress import Step
 from settings import Settings
 from tests.helpers import manifest_paths, stored_chunks
 
@@ -17,13 +21,19 @@ def run(settings: Settings, embedder) -> ingest.IngestReport:
     return ingest.run(settings, embedder=embedder)
 
 
-def test_nothing_changed_means_no_embedding_work(settings: Settings, docs: Path, embedder) -> None:
+def test_nothing_changed_means_no_embedding_work(settings: Settings, docs: Path, embedder,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     (docs / "leave.md").write_text(LEAVE)
     (docs / "security.md").write_text(SECURITY)
     first = run(settings, embedder)
     before = stored_chunks(settings)
 
+    calls = []
+    embed = type(embedder).embed
+    monkeypatch.setattr(type(embedder), "embed", lambda self, texts, query=False: calls.append(texts)
+                        or embed(self, texts, query))
     second = run(settings, embedder)
+    assert calls == []
     assert (second.added, second.updated, second.removed, second.unchanged) == (0, 0, 0, 2)
     assert second.chunks_written == second.chunks_embedded == 0
     assert second.chunks_total == first.chunks_total == len(before)
@@ -119,3 +129,19 @@ def test_new_chunk_size_rechunks_every_file(settings: Settings, docs: Path, embe
     after = stored_chunks(smaller)
     assert len(after) > before
     assert len({c["id"] for c in after}) == len(after) == report.chunks_total
+
+
+def test_reading_runs_ahead_of_embedding_by_a_bounded_number_of_files(
+        settings: Settings, docs: Path, embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Groups of two one-chunk files: the reading thread, far faster than the embedder, may hold only
+    # READ_AHEAD_GROUPS groups besides the one it is making and the one being embedded.
+    monkeypatch.setattr(pipeline, "EMBED_GROUP_CHUNKS", 2)
+    for number in range(24):
+        (docs / f"note-{number:02d}.md").write_text(f"# Note {number}\n\nRoom {number} opens at {number} o'clock.\n")
+    steps: list[Step] = []
+    report = ingest.run(settings, embedder=embedder, on_progress=steps.append)
+
+    assert (report.added, report.failed, report.chunks_written) == (24, [], 24)
+    assert max(step.started - step.done for step in steps) <= 2 * (pipeline.READ_AHEAD_GROUPS + 2)
+    assert steps[-1].done == 24 and len(stored_chunks(settings)) == 24
+

@@ -112,25 +112,45 @@ def test_several_users_at_once_and_a_slow_reader_blocks_no_one(staff: Client) ->
     assert rest[-1]["type"] == "done" and rest[-1]["found"]
 
 
-def test_a_question_waiting_for_the_model_is_told_its_place_in_line(staff: Client) -> None:
-    questions = ["How long is the probation period?", "What is the taxi limit for late work?",
-                 "How long must passwords be?", "How many days of annual leave do employees get?"]
+EIGHT_QUESTIONS = {  # each with the document its answer comes from
+    "How long is the probation period?": "onboarding/onboarding-guide.md",
+    "What is the taxi limit for late work?": "finance/expense-rules.docx",
+    "How long must passwords be?": None,
+    "How many days of annual leave do employees get?": "hr/hr-policy.md",
+    "수습 기간은 얼마나 되나요?": None,
+    "Do contractors receive annual leave?": "hr/hr-policy.md",
+    "연차 휴가는 며칠인가요?": None,
+    "Who approves overtime?": "hr/hr-policy.md",
+}
+
+
+def test_eight_users_at_once_each_get_their_own_whole_answer_and_their_place_in_line(
+        server: str, staff: Client) -> None:
+    users = [Client(server).signed_in("staff", password("staff")) for _ in EIGHT_QUESTIONS]
     results: dict[str, list[dict]] = {}
-    threads = [threading.Thread(target=lambda q=q: results.__setitem__(q, staff.ask(q))) for q in questions]
+    threads = [threading.Thread(target=lambda u=u, q=q: results.__setitem__(q, u.ask(q)))
+               for u, q in zip(users, EIGHT_QUESTIONS)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=300)
-    assert set(results) == set(questions)
-    places = {q: [e["ahead"] for e in events if e["type"] == "queue"] for q, events in results.items()}
-    # Four at once on one model: those behind another are told at once how many are before them, counting down.
-    waited = [ahead for ahead in places.values() if ahead]
-    assert waited and all(a[0] >= 1 and a == sorted(a, reverse=True) for a in waited), places
+        thread.join(timeout=600)
+    assert set(results) == set(EIGHT_QUESTIONS)
     for question, events in results.items():
-        kinds = [e["type"] for e in events]
-        assert kinds[0] == "sources" and kinds[-1] == "done" and events[-1]["standalone"] == question
+        kinds, done = [e["type"] for e in events], events[-1]
+        # Whole: from the sources to the final answer, the reply made of the words streamed to this user.
+        assert kinds[0] == "sources" and kinds[-1] == "done" and "error" not in kinds, (question, kinds)
+        assert done["answer"].strip() and done["standalone"] == question
+        streamed = "".join(e["text"] for e in events if e["type"] == "token")
+        assert done["reply"].strip() in streamed.strip(), (question, done["reply"], streamed)
+        # Their own: answered from the document that answers their question.
+        if EIGHT_QUESTIONS[question]:
+            assert EIGHT_QUESTIONS[question] in [s["source"] for s in done["sources"]], question
         if "queue" in kinds and "token" in kinds:  # the place in line comes before the answer's words
             assert max(i for i, k in enumerate(kinds) if k == "queue") < kinds.index("token")
+    # Eight at once on one model: those behind another are told at once how many are before them, counting down.
+    places = {q: [e["ahead"] for e in events if e["type"] == "queue"] for q, events in results.items()}
+    waited = [ahead for ahead in places.values() if ahead]
+    assert waited and all(a[0] >= 1 and a == sorted(a, reverse=True) for a in waited), places
 
 
 def test_feedback_on_an_answer_over_the_api(staff: Client, server: str, server_settings: Settings) -> None:
