@@ -13,7 +13,8 @@ on): searches, answers and counts hold only what their groups may read.
             number of questions before this one changes),
             {"type": "token", "text"}...,
             {"type": "done", "answer", "found", "supported", "reply", "evidence", "span", "path",
-             "sources", "usage", "ttft_s"}
+             "sources", "usage", "ttft_s"}; usage: {"prompt_tokens", "completion_tokens",
+             "cached_tokens" (prompt tokens the model's KV cache already held; null from a model server)}
          The done event's "answer" is final: when the passages do not support the
          model's reply ("supported": false) it leads with the evidence instead of
          the streamed text, with "span" (the evidence's words that answer) marked
