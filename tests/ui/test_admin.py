@@ -117,8 +117,12 @@ def test_an_ingest_runs_in_the_background_with_progress_and_its_report(admin_ser
     assert status["state"] == "finished", status
     total = FOLDERS["it"] + FOLDERS["finance"] + 1
     assert {s["total"] for s in seen if s["total"]} == {total}
-    # The progress moves: files begin to be read one after another, each named while it is read.
-    assert len({s["started"] for s in seen}) >= 3 and len({s["file"] for s in seen if s["file"]}) >= 2
+    # The progress moves and never goes back: files are named while read, and it is seen between the start
+    # and the end (files read, not yet stored: the group is being embedded). Step by step it is checked in
+    # tests/ingest; here it is polled, so how many steps are caught depends on the machine's speed.
+    assert all(s["done"] <= s["started"] <= total for s in seen if s["total"])
+    assert all(a["started"] <= b["started"] and a["done"] <= b["done"] for a, b in zip(seen, seen[1:]))
+    assert any(s["file"] for s in seen) and any(0 < s["started"] and s["done"] < total for s in seen)
     assert all(s["file"].startswith(("it/", "finance/")) for s in seen if s["file"])
     report = status["report"]
     assert report["added"] == total - 1 and [f["path"] for f in report["failed"]] == ["finance/broken.docx"]
