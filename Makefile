@@ -9,9 +9,19 @@ PIP_VERSION := 26.3
 EVAL ?= ../shared/eval/dev
 DOCS ?=
 
-.PHONY: setup setup-adapt ingest run test eval bench adapt bundle install-offline lock clean
+.PHONY: setup setup-adapt ocr-packages ingest run test eval bench bench-ocr adapt bundle install-offline lock clean
 
-setup: $(STAMP)
+setup: $(STAMP) ocr-packages
+
+# OCR (scanned PDFs, images) runs the operating system's Tesseract: installed when this account may (root on
+# Debian or Ubuntu with its package sources reachable), otherwise named, with the command to run.
+OCR_PACKAGES := tesseract-ocr tesseract-ocr-kor tesseract-ocr-eng
+ocr-packages:
+	@(command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx kor) \
+	  || ([ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(OCR_PACKAGES) >/dev/null 2>&1) \
+	  || echo "note: Tesseract with Korean data is not installed; scanned PDFs and images will be reported as" \
+	          "needing OCR until it is: sudo apt-get install $(OCR_PACKAGES)"
 
 # llama.cpp is compiled for a portable x86-64 baseline (AVX2), not -march=native:
 # its AMX code path segfaults on virtualised Sapphire/Granite Rapids CPUs
@@ -80,6 +90,11 @@ bench: setup
 	$(PY) -m benchmarks.llm_speed
 	$(PY) -m benchmarks.search_latency $(EVAL)
 	$(if $(wildcard ../shared/eval/handbook/*/),$(PY) -m benchmarks.section_recall $(wildcard ../shared/eval/handbook/*/))
+
+# OCR: accuracy (CER, keyword terms before/after the Korean clean-up) and s/page on drawn pages, and retrieval on
+# a scanned copy of part of the pack (benchmarks/ocr.py).
+bench-ocr: setup
+	$(PY) -m benchmarks.ocr $(EVAL)
 
 # The offline bundle for a server with no network (docs/DEPLOY.md): dist/private-rag-VERSION-linux-x86_64.tar.gz.
 # ADAPT=1 adds the training libraries and llama.cpp's converter (./install.sh --adapt).

@@ -97,6 +97,24 @@ class Settings(BaseSettings):
     )
     chunk_overlap: int = Field(30, ge=0)
     embed_batch_size: int = Field(32, gt=0)
+    ocr_command: str = Field(
+        "tesseract", description="Tesseract, which reads scanned pages and images (the OS packages tesseract-ocr, "
+        "tesseract-ocr-kor, tesseract-ocr-eng); a name on PATH or a path.",
+    )
+    ocr_languages: str = Field("kor+eng", description="Tesseract's language data used together.")
+    ocr_dpi: int = Field(300, ge=72, le=600, description="Resolution scanned PDF pages are rendered at for OCR.")
+    ocr_page_mode: int = Field(
+        4, ge=0, le=13, description="Tesseract's page segmentation mode: 4, one column of text (3, automatic, "
+        "lost most lines of short Korean pages in tests here).",
+    )
+    ocr_page_timeout_s: float = Field(
+        120.0, gt=0, description="A page that OCR has not read after this long (a page of dense noise can take "
+        "minutes) is reported, not waited for.",
+    )
+    ocr_min_confidence: float = Field(
+        40.0, ge=0, le=100, description="OCR'd pages whose mean word confidence is below this are reported, "
+        "not stored.",
+    )
     embed_backend: Literal["torch", "openvino"] = Field(
         "openvino", description="What runs the embedder: OpenVINO (an export of the same model, made once "
         "into RAG_MODELS_DIR; the same vectors, about twice as fast on a CPU) or PyTorch.",
@@ -301,6 +319,10 @@ class Settings(BaseSettings):
             return not ipaddress.ip_address(self.host).is_loopback
         except ValueError:  # a host name
             return self.host != "localhost"
+
+    @property
+    def ocr_cache_path(self) -> Path:
+        return self.data_dir / "ocr" / "cache.sqlite3"
 
     @property
     def users_path(self) -> Path:

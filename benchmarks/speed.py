@@ -318,7 +318,11 @@ def main() -> None:
             figures["users"] = users(store, args.pack / "corpus", asked, args.users, args.rounds,
                                      work / "server.log")
     print(table(figures))
-    output = args.json or settings.data_dir / "bench" / "speed.json"
+    save(figures, args.json or settings.data_dir / "bench" / "speed.json")
+
+
+def save(figures: dict, output: Path) -> None:
+    """A benchmark's figures as JSON, and where they went."""
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(figures, indent=2, ensure_ascii=False))
     print(f"\nfigures: {output}")

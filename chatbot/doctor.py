@@ -53,7 +53,8 @@ class Failed(Exception):
 def run_checks(settings: Settings) -> list[Check]:
     checks: list[tuple[str, Callable[[Settings], str]]] = [
         ("python", _python), ("packages", _packages), ("LLM", _llm), ("embedder", _embedder), ("store", _store),
-        ("documents folder", _documents), ("data directory", _data_dir), ("port", _port), ("offline", _offline),
+        ("documents folder", _documents), ("data directory", _data_dir), ("OCR", _ocr), ("port", _port),
+        ("offline", _offline),
     ]
     results = []
     for name, check in checks:
@@ -222,6 +223,16 @@ def _data_dir(settings: Settings) -> str:
     if free_gb < MIN_FREE_GB:
         raise Failed(f"{folder}: only {free_gb:.1f} GB free", f"free at least {MIN_FREE_GB:.0f} GB on its disk")
     return f"{folder}: writable, {free_gb:.0f} GB free"
+
+
+def _ocr(settings: Settings) -> str:
+    from ingest import ocr_problem
+
+    if problem := ocr_problem(settings):
+        raise Failed(f"{problem}: scanned PDFs and images will be reported as needing OCR",
+                     "apt-get install tesseract-ocr tesseract-ocr-kor tesseract-ocr-eng (Debian, Ubuntu), "
+                     "or set RAG_OCR_COMMAND to Tesseract's path")
+    return f"Tesseract ({settings.ocr_command}) with {settings.ocr_languages.replace('+', ', ')}"
 
 
 def _port(settings: Settings) -> str:

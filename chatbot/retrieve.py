@@ -51,6 +51,7 @@ class Passage:
     # () for the whole text.
     foci: tuple[tuple[int, int], ...] = ()
     content_hash: str = ""  # the file version it belongs to
+    ocr_confidence: float | None = None  # read by OCR from a scan: the engine's mean word confidence (0-100)
 
     @property
     def location(self) -> str:
@@ -58,7 +59,8 @@ class Passage:
 
     @property
     def label(self) -> str:
-        return f"{self.source}, {self.location}" if self.location else self.source
+        where = ", ".join(part for part in (self.source, self.location) if part)
+        return f"{where} (OCR)" if self.ocr_confidence is not None else where
 
     def to_json(self) -> dict:
         return {
@@ -70,6 +72,8 @@ class Passage:
             "label": self.label,
             "chunk": self.chunk_index,
             "version": self.content_hash,
+            "ocr": self.ocr_confidence is not None,
+            "ocr_confidence": self.ocr_confidence,
             "score": round(self.score, 5),
             "dense": round(self.dense, 4),
             "coverage": round(self.coverage, 3),
@@ -305,4 +309,5 @@ def _passage(chunk_id: str, text: str, meta: dict, vector: list[float], fused: f
         sheet=meta.get("sheet"),
         chunk_index=int(meta.get("chunk_index", 0)),
         content_hash=str(meta.get("content_hash", "")),
+        ocr_confidence=meta.get("ocr_confidence"),
     )

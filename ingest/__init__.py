@@ -6,8 +6,9 @@
 
 import settings as _settings  # noqa: F401  (offline mode before any model library loads)
 
+from .ocr import ocr_problem
 from .pipeline import IngestError, run
 from .report import IngestReport
 from .scan import Failure
 
-__all__ = ["Failure", "IngestError", "IngestReport", "run"]
+__all__ = ["Failure", "IngestError", "IngestReport", "ocr_problem", "run"]

@@ -169,6 +169,8 @@ def _node(
         value = getattr(section, key)
         if value is not None:
             metadata[key] = value
+    if section.ocr_confidence is not None:
+        metadata.update(ocr=True, ocr_confidence=section.ocr_confidence)
     node = TextNode(id_=chunk_id(file.rel_path, version, index), text=text, metadata=metadata)
     node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=file.rel_path)
     return node

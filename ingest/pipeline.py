@@ -21,6 +21,7 @@ import resource
 import threading
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, TypeVar
 
@@ -40,6 +41,8 @@ from storage import (
 
 from .access import AccessError, AccessRules
 from .chunking import Chunker, FileInfo, chunker_signature
+from .ocr import Ocr
+from .placeholder import placeholder_of
 from .progress import Progress, ProgressCallback
 from .readers import ReadError, reader_for
 from .report import IngestReport
@@ -91,6 +94,10 @@ class _Models:
 
             self._embedder = open_embedder(self._settings)
         return self._embedder
+
+    @cached_property
+    def ocr(self) -> Ocr:
+        return Ocr(self._settings)
 
     @property
     def chunker(self) -> Chunker:
@@ -161,6 +168,9 @@ def run(
                 _write_group(store, group, models, report, signature)
                 bar.advance(len(group), report.chunks_written)
         bar.close()
+        if "ocr" in vars(models):
+            report.ocr_pages = models.ocr.pages_read
+            models.ocr.close()
 
         present = {f.rel for f in found.files} | {f.path for f in found.failed}
         gone = [
@@ -198,7 +208,7 @@ def _groups(
     for file, digest, readers in todo:
         bar.reading(file.rel)
         try:
-            nodes = _read_and_chunk(file, digest, models)
+            nodes = _read_and_chunk(file, digest, models, report, bar)
         except Exception as error:
             if not isinstance(error, ReadError):  # a reader library's own bug must not stop the run
                 log.exception("unexpected error reading %s", file.rel)
@@ -253,10 +263,19 @@ def _read_ahead(items: Iterator[T], depth: int) -> Iterator[T]:
         thread.join()
 
 
-def _read_and_chunk(file: FoundFile, digest: str, models: _Models) -> list[TextNode]:
+def _read_and_chunk(file: FoundFile, digest: str, models: _Models, report: IngestReport,
+                    bar: Progress) -> list[TextNode]:
     reader = reader_for(file.path)
     assert reader is not None, "scan only returns readable types"
     parsed = reader(file.path)
+    if parsed.scanned:
+        parsed, problems = models.ocr.complete(parsed, file.path, lambda done, total: bar.ocr(file.rel, done, total))
+        report.warnings.extend(Failure(file.rel, f"page {p.page}: {p.reason}") for p in problems)
+        if not parsed.sections:
+            raise ReadError("scanned, and OCR could read none of its pages: "
+                            + "; ".join(f"page {p.page}: {p.reason}" for p in problems))
+    if said := placeholder_of("\n".join(section.text for section in parsed.sections)):
+        raise ReadError(f"only a viewer's placeholder, not the document's text: \"{said}\"")
     info = FileInfo(rel_path=file.rel, content_hash=digest, mtime=file.mtime, ingested_at=now_iso())
     nodes = models.chunker.chunk(parsed, info)
     if not nodes:

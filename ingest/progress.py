@@ -14,7 +14,7 @@ class Step:
     done: int  # files stored, or failed
     started: int  # files whose reading has begun (they are embedded in groups, so `done` moves in jumps)
     total: int  # files to read and embed in this run (unchanged ones are not counted)
-    file: str  # the file being read now, or ""
+    file: str  # the file being read now ("NAME (OCR 2/5)" while its scanned pages are), or ""
 
 
 ProgressCallback = Callable[[Step], None]
@@ -37,6 +37,11 @@ class Progress:
         with self._lock:
             self.started += 1
             self._tell(file)
+
+    def ocr(self, file: str, page: int, pages: int) -> None:
+        """OCR, slow on a CPU, shows its progress page by page."""
+        with self._lock:
+            self._tell(f"{file} (OCR {page}/{pages})")
 
     def advance(self, files: int, chunks: int | None = None) -> None:
         """``files`` more are stored, or have failed."""

@@ -20,6 +20,7 @@ class IngestReport:
     chunks_written: int = 0
     chunks_embedded: int = 0  # chunks_written minus those whose vectors were reused
     chunks_total: int = 0
+    ocr_pages: int = 0  # pages read by OCR in this run (those already in the OCR cache are not counted)
     seconds: float = 0.0
     peak_memory_mb: float = 0.0  # the process's peak resident memory, the run included
     repaired: dict | None = None  # what reconciliation fixed after a cut-off run
@@ -40,7 +41,8 @@ class IngestReport:
             f"{self.removed} removed, {self.unchanged} unchanged ({self.permissions_updated} with new readers), "
             f"{self.skipped} skipped (unsupported type), {len(self.failed)} failed.",
             f"Chunks: {self.chunks_written} written ({self.chunks_embedded} embedded), "
-            f"{self.chunks_total} in the store. Peak memory {self.peak_memory_mb:.0f} MB.",
+            f"{self.chunks_total} in the store. {self.ocr_pages} pages read by OCR. "
+            f"Peak memory {self.peak_memory_mb:.0f} MB.",
         ]
         if self.repaired:
             lines.append(f"The previous run was cut off; repaired: {self.repaired}.")

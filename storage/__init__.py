@@ -28,6 +28,7 @@ _EXPORTS: dict[str, str] = {
         ["HANGUL_RUN", "STOPWORDS", "Analyzer", "LexicalIndex", "Morpheme", "as_metadata", "indexed_text"], "lexical"
     ),
     **dict.fromkeys(["FileRecord"], "manifest"),
+    **dict.fromkeys(["OcrCache", "OcrText"], "ocr_cache"),
     **dict.fromkeys(["Sessions"], "sessions"),
     **dict.fromkeys(["Adapters", "AdapterState", "FewShotFile", "write_json"], "tuning"),
     **dict.fromkeys(

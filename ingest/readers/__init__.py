@@ -6,7 +6,7 @@ returns a ParsedDocument, and importing it below.
 
 from pathlib import Path
 
-from . import docx, html, hwp, markdown, pdf, pptx, sheets, text  # noqa: F401  (registration)
+from . import docx, html, hwp, image, markdown, pdf, pptx, sheets, text  # noqa: F401  (registration)
 from .base import READERS, ParsedDocument, ReadError, Section
 
 

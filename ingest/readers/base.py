@@ -23,12 +23,14 @@ class Section:
     page: int | None = None
     slide: int | None = None
     sheet: str | None = None
+    ocr_confidence: float | None = None  # read by OCR: the engine's mean word confidence (0-100)
 
 
 @dataclass
 class ParsedDocument:
     sections: list[Section] = field(default_factory=list)
     title: str | None = None
+    scanned: list[int] = field(default_factory=list)  # pages (from 1) that only OCR can read
 
 
 Reader = Callable[[Path], ParsedDocument]

@@ -58,7 +58,7 @@ def ingested(tmp_path_factory: pytest.TempPathFactory, embedder) -> tuple[ingest
     (docs / "euckr.txt").write_bytes("사내 식당은 오전 11시 30분에 연다.".encode("euc-kr"))
     builders.write_hwpx(docs / "hr.hwpx", "# 인사 규정\n\n## 연차 휴가\n\n" + KOREAN + "\n")
     builders.write_hwp(docs / "welfare.hwp", ["복리후생 규정", "경조사 휴가는 5일이다."])
-    (docs / "diagram.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    (docs / "tools.zip").write_bytes(b"PK\x05\x06" + b"\x00" * 18)
 
     settings = Settings(data_dir=root / "data", docs_dir=docs, store_dir=root / "store")
     report = ingest.run(settings, embedder=embedder)
@@ -76,8 +76,8 @@ def test_every_readable_file_goes_in_and_other_types_are_counted(ingested) -> No
     report, by_source = ingested
     assert report.failed == []
     assert report.added == 13
-    assert report.skipped == 1  # diagram.png
-    assert "diagram.png" not in by_source
+    assert report.skipped == 1  # tools.zip
+    assert "tools.zip" not in by_source
     assert report.chunks_total == sum(len(c) for c in by_source.values())
 
 
