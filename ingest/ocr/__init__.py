@@ -12,6 +12,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cached_property
+from itertools import islice
 from pathlib import Path
 from typing import Callable
 
@@ -75,9 +76,10 @@ class Ocr:
         readings: dict[int, OcrText] = {}
         pending = page_images(path, parsed.scanned, self._settings.ocr_dpi)
         with ThreadPoolExecutor(self._workers, thread_name_prefix="ocr") as pool:
-            while batch := [item for _, item in zip(range(self._workers), pending)]:
-                for number, reading in zip([n for n, _ in batch], pool.map(self._read_page, [i for _, i in batch])):
-                    readings[number] = reading
+            while batch := list(islice(pending, self._workers)):
+                numbers, images = zip(*batch)
+                for number, reading in zip(numbers, pool.map(self._read_page, images)):
+                    readings[number] = OcrText(clean(reading.text), reading.confidence)
                     on_page(len(readings), len(parsed.scanned))
         sections, problems = list(parsed.sections), []
         for number, reading in readings.items():
@@ -90,11 +92,11 @@ class Ocr:
         return replace(parsed, sections=sections, scanned=[]), problems
 
     def _read_page(self, image) -> OcrText:
+        """What Tesseract read, as it read it: the cache keeps raw text, so a better clean-up needs no OCR."""
         key = self._engine.key(image)
         if cached := self._cache.get(key):
             return cached
         reading = self._engine.read(image)
-        reading = OcrText(clean(reading.text), reading.confidence)
         self._cache.put(key, reading)
         with self._count:
             self.pages_read += 1
