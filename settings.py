@@ -191,7 +191,11 @@ class Settings(BaseSettings):
     llm_api_key: str | None = Field(None, description="Bearer key the LLM server wants, if any.")
     llm_timeout: float = Field(120.0, gt=0, description="Seconds to wait for the LLM server.")
     llm_context: int = Field(4096, gt=0, description="llama.cpp context window (n_ctx).")
-    llm_threads: int = Field(2, gt=0)
+    llm_threads: int = Field(2, gt=0, description="CPU threads for the local LLM, shared by its instances.")
+    llm_instances: int = Field(
+        2, gt=0, description="Copies of the local LLM answering at once (weights mapped once, a KV cache of "
+        "n_ctx each); one alone uses every thread (docs/BENCHMARKS.md, Speed).",
+    )
     llm_lora: Path | None = Field(
         None, description="A llama.cpp LoRA adapter (GGUF) for the local LLM; default: the one `make adapt` "
         "switched on (DATA_DIR/adapt/active.json), if any.",

@@ -19,9 +19,10 @@ questions; without it only the synthetic re-ingest runs. In order:
 - users: the server on that store, --users users at once over HTTP, each
   asking --rounds questions: errors, p50/p95 time to first token, answers and
   tokens per second;
-- instances: the same prompts through one model using every core, and
-  through one model per core at once (llama-cpp-python runs one sequence per
-  model, so more instances is what running several at once means here).
+- instances: the chat's prompts through the model with one instance and
+  with RAG_LLM_INSTANCES sharing the threads (llama-cpp-python runs one
+  sequence per model, so instances are how several run at once here): one
+  at a time, and all at once.
 
 The JSON (default DATA_DIR/bench/speed.json) holds every figure and the machine.
 """
@@ -32,7 +33,6 @@ import argparse
 import json
 import os
 import platform
-import queue
 import statistics
 import subprocess
 import sys
@@ -107,8 +107,8 @@ def questions(pack: Path, per_language: int) -> list[str]:
             for row in [r for r in rows if r.get("lang") == language][:per_language]]
 
 
-def chat(engine: ChatEngine, asked: list[str], raw: RawModel) -> tuple[dict, list[list[int]]]:
-    """The figures, and the prompts the model was given (as its tokens)."""
+def chat(engine: ChatEngine, asked: list[str], raw: RawModel) -> tuple[dict, list[list[dict[str, str]]]]:
+    """The figures, and the prompts the model was given."""
     rows, prompts = [], []
     for question in asked:
         answer = engine.ask(question)
@@ -119,7 +119,7 @@ def chat(engine: ChatEngine, asked: list[str], raw: RawModel) -> tuple[dict, lis
         engine.prompt_for(answer.standalone, answer.language)
         preparing = time.perf_counter() - started
         tokens, _ = engine.llm.prompt(answer.prompt)
-        prompts.append(tokens)
+        prompts.append(answer.prompt)
         rows.append({"ttft_s": answer.ttft_s, "prepare_s": preparing, "raw_eval_s": raw.first_token_s(tokens),
                      "prompt_tokens": answer.prompt_tokens, "cached_tokens": answer.cached_tokens or 0})
     return {
@@ -135,11 +135,12 @@ class RawModel:
     """llama.cpp itself on the configured model, with the chat's context and threads, its cache cleared before
     each prompt: what evaluating a prompt costs with nothing of ours around it."""
 
-    def __init__(self, settings: Settings, threads: int | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         from llama_cpp import Llama
 
         self._llm = Llama(model_path=str(settings.llm_model_path), n_ctx=settings.llm_context,
-                          n_threads=threads or settings.llm_threads, n_batch=512, verbose=False)
+                          n_threads=settings.llm_threads, n_threads_batch=settings.llm_threads, n_batch=512,
+                          verbose=False)
 
     def first_token_s(self, tokens: list[int]) -> float:
         self._llm.reset()
@@ -150,41 +151,43 @@ class RawModel:
         stream.close()
         return elapsed
 
-    def reply_tokens(self, tokens: list[int], max_tokens: int) -> int:
-        self._llm.reset()
-        reply = self._llm.create_completion(tokens, max_tokens=max_tokens, temperature=0.0)
-        return reply["usage"]["completion_tokens"]
 
-
-def instances(settings: Settings, prompts: list[list[int]]) -> dict:
-    """Tokens per second over the same prompts: one model on every core, then a one-thread model per core."""
-    cores = os.cpu_count() or 1
+def instances(settings: Settings, prompts: list[list[dict[str, str]]]) -> dict:
+    """The chat's prompts through the chat's model with one instance, then with several sharing the threads:
+    one at a time (what a lone user waits) and all at once (what a crowd gets, tokens/s)."""
     figures = {}
-    for name, count, threads in (("one_model", 1, cores), ("one_model_per_core", cores, 1)):
-        models = [RawModel(settings, threads) for _ in range(count)]
-        work: queue.Queue = queue.Queue()
-        for tokens in prompts:
-            work.put(tokens)
-        produced = []
-
-        def serve(model: RawModel) -> None:
-            while True:
-                try:
-                    tokens = work.get_nowait()
-                except queue.Empty:
-                    return
-                produced.append(model.reply_tokens(tokens, MAX_TOKENS))
-
+    for count in (1, max(2, settings.llm_instances)):
+        llm = LocalLLM(settings.llm_model_path, settings.llm_context, settings.llm_threads, instances=count)
+        alone = [_read_all(llm, [messages]) for messages in prompts]
         started = time.perf_counter()
-        workers = [threading.Thread(target=serve, args=(model,)) for model in models]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
+        crowd = _read_all(llm, prompts)
         elapsed = time.perf_counter() - started
-        figures[name] = {"instances": count, "threads_each": threads, "seconds": elapsed,
-                         "tokens_per_s": sum(produced) / elapsed, "prompts": len(prompts)}
+        figures[f"instances_{count}"] = {
+            "instances": count, "threads": settings.llm_threads, "prompts": len(prompts),
+            "alone_ttft_p50_s": statistics.median(first for timings in alone for first, _ in timings),
+            "at_once_s": elapsed, "at_once_tokens_per_s": sum(tokens for _, tokens in crowd) / elapsed}
+        del llm
     return figures
+
+
+def _read_all(llm: LocalLLM, prompts: list[list[dict[str, str]]]) -> list[tuple[float, int]]:
+    """These prompts sent at once, each read on its own thread: (time to first piece, reply tokens) each."""
+    started = time.perf_counter()
+    generations = [llm.generate(messages, MAX_TOKENS) for messages in prompts]
+    results: list[tuple[float, int]] = [(0.0, 0)] * len(generations)
+
+    def read(index: int) -> None:
+        first = None
+        for _ in generations[index]:
+            first = first or time.perf_counter() - started
+        results[index] = (first or time.perf_counter() - started, generations[index].completion_tokens)
+
+    readers = [threading.Thread(target=read, args=(index,)) for index in range(len(generations))]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join()
+    return results
 
 
 def users(settings: Settings, docs: Path, asked: list[str], count: int, rounds: int, log: Path) -> dict:
@@ -276,11 +279,14 @@ def table(figures: dict) -> str:
                      f"{crowd['answers_per_s']:.2f} answers/s, "
                      f"{crowd['completion_tokens_per_s']:.1f} tokens/s"))
     if models := figures.get("instances"):
-        one, many = models["one_model"], models["one_model_per_core"]
-        rows.append(("llama.cpp", f"{many['instances']} models × {many['threads_each']} thread",
-                     f"{many['tokens_per_s']:.1f} tokens/s",
-                     f"1 model × {one['threads_each']} threads {one['tokens_per_s']:.1f} tokens/s",
-                     f"{many['tokens_per_s'] / one['tokens_per_s']:.2f}×"))
+        one, many = models.values()
+        rows.append(("llama.cpp", f"{many['instances']} instances sharing {many['threads']} threads, "
+                     f"{many['prompts']} prompts at once", f"{many['at_once_tokens_per_s']:.1f} tokens/s",
+                     f"1 instance {one['at_once_tokens_per_s']:.1f} tokens/s",
+                     f"{many['at_once_tokens_per_s'] / one['at_once_tokens_per_s']:.2f}×"))
+        rows.append(("llama.cpp", "the same prompts one at a time, TTFT p50", f"{many['alone_ttft_p50_s']:.2f} s",
+                     f"1 instance {one['alone_ttft_p50_s']:.2f} s",
+                     f"{many['alone_ttft_p50_s'] / one['alone_ttft_p50_s']:.2f}×"))
     box = figures["machine"]
     lines = [f"Machine: {box['cpu']}, {box['cores']} cores, {box['ram_gb']} GB RAM; Python {box['python']}; "
              f"{box['date']}", "", "| part | figure | value | against | ratio |", "|---|---|---|---|---|"]
@@ -309,7 +315,8 @@ def main() -> None:
                                                 "models_dir": settings.models_path})
             figures["ingest"] = ingest_pack(args.pack, store)
             asked = questions(args.pack, args.questions)
-            llm = LocalLLM(settings.llm_model_path, settings.llm_context, settings.llm_threads)
+            llm = LocalLLM(settings.llm_model_path, settings.llm_context, settings.llm_threads,
+                           instances=settings.llm_instances)
             engine = ChatEngine(store, llm=llm)
             engine.warm_up()
             figures["chat"], prompts = chat(engine, asked, RawModel(settings))

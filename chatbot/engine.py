@@ -428,7 +428,8 @@ def open_llm(settings: Settings) -> LocalLLM | RemoteLLM:
     if settings.llm_url:
         return RemoteLLM(settings.llm_url, settings.llm_name, settings.llm_api_key, settings.llm_timeout,
                          vocabulary=settings.llm_model)
-    return LocalLLM(settings.llm_model_path, settings.llm_context, settings.llm_threads, lora_path(settings))
+    return LocalLLM(settings.llm_model_path, settings.llm_context, settings.llm_threads, lora_path(settings),
+                    settings.llm_instances)
 
 
 def lora_path(settings: Settings) -> Path | None:

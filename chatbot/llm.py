@@ -1,7 +1,12 @@
-"""The local LLM: llama.cpp on a GGUF file, one generation at a time, streamed to many callers.
+"""The local LLM: llama.cpp on a GGUF file, a few generations at a time, streamed to many callers.
 
-A llama.cpp context is not thread-safe, so one worker thread owns it and
-takes requests from a FIFO queue. Each request streams into its own queue:
+A llama.cpp context is not thread-safe and runs one sequence, so each of a
+few instances of the model (weights mapped once, a KV cache each) is owned by
+one worker thread; requests wait in one FIFO line and go to the free instance
+whose cache already holds the longest start of their prompt. The CPU threads
+are shared: an instance alone uses them all, two at once half each
+(docs/BENCHMARKS.md: the same single-user latency as one model, 1.15× the
+tokens/s with two users on 2 cores). Each request streams into its own queue:
 a caller who reads slowly (or goes away) never holds up the model or the
 other callers.
 """
@@ -10,6 +15,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -95,8 +101,24 @@ def count_tokens(llm, text: str) -> int:
     return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
 
+@dataclass(eq=False)
+class _Instance:
+    """One llama.cpp context, the worker thread's inbox, and what the context is set to."""
+
+    llm: object  # llama_cpp.Llama
+    inbox: queue.Queue = field(default_factory=queue.Queue)
+    threads: int = 0
+    last_used: float = 0.0
+
+    def cached_prefix(self, tokens: list[int]) -> int:
+        """How many of these tokens start the sequence this instance's KV cache holds."""
+        held = self.llm.input_ids[: self.llm.n_tokens]
+        return next((i for i, (a, b) in enumerate(zip(held, tokens)) if a != b), min(len(held), len(tokens)))
+
+
 class LocalLLM:
-    def __init__(self, model_path: Path, n_ctx: int = 4096, n_threads: int = 2, lora_path: Path | None = None) -> None:
+    def __init__(self, model_path: Path, n_ctx: int = 4096, n_threads: int = 2, lora_path: Path | None = None,
+                 instances: int = 1) -> None:
         from llama_cpp import Llama
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
@@ -104,8 +126,14 @@ class LocalLLM:
             raise FileNotFoundError(f"LLM file not found: {model_path} (RAG_LLM_MODEL)")
         if lora_path is not None and not Path(lora_path).is_file():
             raise FileNotFoundError(f"LoRA adapter not found: {lora_path} (RAG_LLM_LORA, or `adapt --rollback`)")
-        self._llm = Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=n_threads, n_batch=512, verbose=False,
-                          lora_path=str(lora_path) if lora_path else None)
+        self._instances = [
+            _Instance(Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
+                            n_batch=512, verbose=False, lora_path=str(lora_path) if lora_path else None),
+                      threads=n_threads)
+            for _ in range(instances)
+        ]
+        self._llm = self._instances[0].llm  # the tokenizer and the template: the same in every instance
+        self._threads = n_threads
         template = self._llm.metadata.get("tokenizer.chat_template")
         if not template:
             raise ValueError(f"{model_path} has no chat template in its GGUF metadata")
@@ -120,9 +148,13 @@ class LocalLLM:
         self.name = Path(model_path).stem
         self.adapter = Path(lora_path) if lora_path else None
         self._jobs: queue.Queue = queue.Queue()
-        self._line: list[Generation] = []  # the requests taken and not finished, the one running first
+        self._line: list[Generation] = []  # the requests taken and not finished, in the order they came
         self._lock = threading.Lock()
-        threading.Thread(target=self._work, name="llm-worker", daemon=True).start()
+        self._idle = list(self._instances)
+        self._freed = threading.Condition(self._lock)
+        threading.Thread(target=self._dispatch, name="llm-dispatch", daemon=True).start()
+        for number, instance in enumerate(self._instances):
+            threading.Thread(target=self._work, args=(instance,), name=f"llm-worker-{number}", daemon=True).start()
 
     def count_tokens(self, text: str) -> int:
         return count_tokens(self._llm, text)
@@ -145,29 +177,62 @@ class LocalLLM:
         return generation
 
     def _place(self, generation: Generation) -> int:
+        # The line is served in order, so the first requests in it (one per instance) are the ones running.
         with self._lock:
-            return self._line.index(generation) if generation in self._line else 0
+            index = self._line.index(generation) if generation in self._line else 0
+        return max(0, index - len(self._instances) + 1)
 
-    def _work(self) -> None:
+    def _dispatch(self) -> None:
+        """Hands each request, in order, to a free instance: the one whose cache holds the most of its prompt
+        (a follow-up, the system prompt), else the one used longest ago (its cache the least likely wanted)."""
         while True:
-            generation, tokens, stop, max_tokens = self._jobs.get()
+            job = self._jobs.get()
+            tokens = job[1]
+            with self._freed:
+                self._freed.wait_for(lambda: self._idle)
+                instance = max(self._idle, key=lambda i: (i.cached_prefix(tokens), -i.last_used))
+                self._idle.remove(instance)
+            instance.inbox.put(job)
+
+    def _work(self, instance: _Instance) -> None:
+        while True:
+            generation, tokens, stop, max_tokens = instance.inbox.get()
             try:
                 if not generation.cancelled:
-                    self._run(generation, tokens, stop, max_tokens)
+                    self._run(instance, generation, tokens, stop, max_tokens)
             except Exception as error:  # reported to that caller; the worker serves the next one
                 generation.fail(error)
             finally:
                 generation.end()
-                with self._lock:
+                with self._freed:
                     self._line.remove(generation)
+                    instance.last_used = time.monotonic()
+                    self._idle.append(instance)
+                    self._freed.notify()
 
-    def _run(self, generation: Generation, tokens: list[int], stop: list[str], max_tokens: int) -> None:
+    def _share_threads(self, instance: _Instance) -> None:
+        """The CPU threads split between the instances running now: all of them for one alone (its latency
+        is that of a single model), half each for two. Set between tokens, so a request that starts beside
+        a running one slows that one at its next token, and it speeds up again when the other ends."""
+        from llama_cpp import llama_set_n_threads
+
+        with self._lock:
+            running = len(self._instances) - len(self._idle)
+        threads = max(1, self._threads // max(1, running))
+        if threads != instance.threads:
+            llama_set_n_threads(instance.llm.ctx, threads, threads)
+            instance.threads = threads
+
+    def _run(self, instance: _Instance, generation: Generation, tokens: list[int], stop: list[str],
+             max_tokens: int) -> None:
         # llama-cpp-python keeps the last prompt's KV cache and evaluates only what follows the prefix this
         # prompt shares with it; llama.cpp's counters, reset per request, say how much that was.
         from llama_cpp import llama_perf_context, llama_perf_context_reset
 
-        llama_perf_context_reset(self._llm.ctx)
-        stream = self._llm.create_completion(
+        llm = instance.llm
+        llama_perf_context_reset(llm.ctx)
+        self._share_threads(instance)
+        stream = llm.create_completion(
             tokens, max_tokens=max_tokens, stop=stop, stream=True, temperature=0.0, repeat_penalty=1.1
         )
         try:
@@ -179,5 +244,6 @@ class LocalLLM:
                 if generation.cancelled:
                     stream.close()
                     return
+                self._share_threads(instance)
         finally:
-            generation.prompt_tokens_evaluated = llama_perf_context(self._llm.ctx).n_p_eval
+            generation.prompt_tokens_evaluated = llama_perf_context(llm.ctx).n_p_eval

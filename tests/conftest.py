@@ -46,7 +46,8 @@ def settings(tmp_path: Path, docs: Path, models: Path) -> Settings:
 def llm():
     from chatbot.llm import LocalLLM
 
-    return LocalLLM(Settings().llm_model_path)
+    settings = Settings()  # the default number of instances: the tests run what users run
+    return LocalLLM(settings.llm_model_path, instances=settings.llm_instances)
 
 
 @pytest.fixture(scope="session")
