@@ -9,7 +9,7 @@ PIP_VERSION := 26.3
 EVAL ?= ../shared/eval/dev
 DOCS ?=
 
-.PHONY: setup setup-adapt ocr-packages ingest run test eval bench bench-ocr adapt bundle install-offline lock clean
+.PHONY: setup setup-adapt ocr-packages ingest run test eval bench bench-search bench-ocr adapt bundle install-offline lock clean
 
 setup: $(STAMP) ocr-packages
 
@@ -83,10 +83,14 @@ adapt: setup-adapt
 	$(PY) -m chatbot adapt $(if $(MINUTES),--minutes $(MINUTES)) $(if $(ADAPT_EVAL),--eval $(ADAPT_EVAL)) \
 	  $(if $(EVAL_LIMIT),--eval-limit $(EVAL_LIMIT)) $(if $(JSON),--json)
 
-# The speed table first (machine, embedding, ingest, re-ingest, chat, users, instances; JSON in DATA_DIR/bench),
-# then LLM speed by prompt length, search latency as the store grows and section recall on the handbooks.
+# The speed table (machine, embedding, ingest, re-ingest, chat, users, instances; JSON in DATA_DIR/bench):
+# under 15 minutes on a 2-core server.
 bench: setup
 	$(PY) -m benchmarks.speed $(EVAL)
+
+# Longer: LLM speed by prompt length, search latency as the store grows (its stores, built once under
+# DATA_DIR/bench, take about 30 minutes) and section recall on the handbooks.
+bench-search: setup
 	$(PY) -m benchmarks.llm_speed
 	$(PY) -m benchmarks.search_latency $(EVAL)
 	$(if $(wildcard ../shared/eval/handbook/*/),$(PY) -m benchmarks.section_recall $(wildcard ../shared/eval/handbook/*/))
