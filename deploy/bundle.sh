@@ -36,6 +36,7 @@ if [ -n "$llama_sdist" ]; then
   bash deploy/unpack-converter.sh "$llama_sdist" "$stage/llama.cpp-converter"
 fi
 
-tar -C "$out" -czf "$archive" "$name"
+# gzip -1: the wheels inside are zip files already; a higher level only spends minutes for no smaller archive.
+tar -C "$out" -cf - "$name" | gzip -1 > "$archive"
 rm -rf "$stage"
 echo "$archive: $(du -h "$archive" | cut -f1), $(tar -tzf "$archive" | grep -c '/wheelhouse/.*\.whl$') wheels"

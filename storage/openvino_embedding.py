@@ -4,9 +4,15 @@ sentence-transformers' own ONNX and OpenVINO backends need optimum, whose
 releases pin transformers below the 5.x this stack runs, so the transformer
 is exported here instead: to ONNX by torch's exporter, once, from the local
 model folder (never downloaded), cached beside the data; OpenVINO's runtime
-reads that file. Everything else (tokenizer, prompts, length-sorted batches,
-pooling, normalisation) stays sentence-transformers' own: only the
-transformer module's forward is replaced.
+reads that file. A plain folder (a transformer, mean or CLS pooling, a
+normalisation, no prompts: the packaged MiniLM) is then run without
+sentence-transformers or torch at all (`PlainEncoder`: the folder's own fast
+tokenizer, OpenVINO, the pooling in NumPy), which saves every process that
+searches or ingests the five seconds those libraries take to import. Any
+other folder keeps sentence-transformers' tokenizer, prompts, pooling and
+modules, with only the transformer module's forward replaced
+(`use_openvino`). The export itself is made with sentence-transformers and
+torch, once.
 
 Measured on the dev corpus (docs/BENCHMARKS.md): the vectors agree with
 PyTorch's (cosine ≥ 0.9999), so a store built with either backend stays
@@ -20,12 +26,15 @@ its telemetry package is kept from loading at all.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
 import warnings
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -45,19 +54,98 @@ def onnx_file(cache_dir: Path, fingerprint: str) -> Path:
 def use_openvino(model: Any, cache_dir: Path, fingerprint: str) -> None:
     """Run ``model``'s transformer (a loaded SentenceTransformer's first module) with OpenVINO."""
     transformer = model[0]
-    path = onnx_file(cache_dir, fingerprint)
+    compiled = _compiled(onnx_file(cache_dir, fingerprint), lambda path: _export(model, path))
+    transformer.forward = _OpenVinoForward(compiled, transformer.module_output_name)
+
+
+def _compiled(path: Path, export) -> Any:
+    """The export at ``path`` compiled for the CPU; ``export(path)`` makes it when missing or unreadable."""
     if not path.is_file():
-        _export(model, path)
+        export(path)
     sys.modules.setdefault("openvino_telemetry", None)  # its converter's telemetry falls back to a stub
     import openvino
 
     try:
-        compiled = openvino.Core().compile_model(str(path), "CPU")
+        return openvino.Core().compile_model(str(path), "CPU")
     except RuntimeError as error:  # a cut-off or foreign file: made again from the model folder
         log.warning("re-exporting the embedder for OpenVINO: %s could not be read (%s)", path, error)
-        _export(model, path)
-        compiled = openvino.Core().compile_model(str(path), "CPU")
-    transformer.forward = _OpenVinoForward(compiled, transformer.module_output_name)
+        export(path)
+        return openvino.Core().compile_model(str(path), "CPU")
+
+
+# The sentence-transformers modules PlainEncoder does itself; a folder with any other runs through
+# sentence-transformers.
+_PLAIN_MODULES = ["sentence_transformers.models.Transformer", "sentence_transformers.models.Pooling",
+                  "sentence_transformers.models.Normalize"]
+
+
+def plain_pooling(folder: Path) -> str | None:
+    """"mean" or "cls" when the folder is a plain text encoder PlainEncoder runs exactly as
+    sentence-transformers would (its fast tokenizer, a transformer, that pooling, at most a normalisation,
+    no prompts); None otherwise."""
+    try:
+        modules = [m["type"] for m in json.loads((folder / "modules.json").read_text())]
+        pooling = json.loads((folder / "1_Pooling" / "config.json").read_text())
+        st_config = folder / "config_sentence_transformers.json"
+        prompts = json.loads(st_config.read_text()).get("prompts") if st_config.is_file() else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if modules not in (_PLAIN_MODULES, _PLAIN_MODULES[:2]) or prompts or not (folder / "tokenizer.json").is_file():
+        return None
+    modes = [name for name, on in pooling.items() if name.startswith("pooling_mode_") and on]
+    return {"pooling_mode_mean_tokens": "mean", "pooling_mode_cls_token": "cls"}.get(modes[0]) \
+        if len(modes) == 1 else None
+
+
+class PlainEncoder:
+    """A plain folder's vectors without sentence-transformers or torch: its fast tokenizer (cut at the
+    folder's max_seq_length, padded per batch), the OpenVINO export, then pooling and normalisation."""
+
+    def __init__(self, folder: Path, pooling: str, cache_dir: Path, fingerprint: str) -> None:
+        from tokenizers import Tokenizer
+
+        self.max_tokens = int(json.loads((folder / "sentence_bert_config.json").read_text())["max_seq_length"])
+        self._folder, self._pooling = folder, pooling
+        self.counter = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.counter.no_truncation()
+        self.counter.no_padding()
+        self._batcher = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._batcher.enable_truncation(self.max_tokens)
+        self._batcher.no_padding()  # padded per batch, to its longest text, as sentence-transformers does
+        self._compiled = _compiled(onnx_file(cache_dir, fingerprint), self._export)
+        self._inputs = [port.get_any_name() for port in self._compiled.inputs]
+
+    def _export(self, path: Path) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        _export(SentenceTransformer(str(self._folder), device="cpu", local_files_only=True), path)
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        """Unit vectors, in the order of ``texts``; the longest texts batched together."""
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        vectors: list[np.ndarray] = [np.empty(0)] * len(texts)
+        for start in range(0, len(order), batch_size):
+            chosen = order[start:start + batch_size]
+            for index, vector in zip(chosen, self._batch([texts[i] for i in chosen])):
+                vectors[index] = vector
+        return np.stack(vectors) if vectors else np.empty((0, 0), dtype=np.float32)
+
+    def _batch(self, texts: list[str]) -> np.ndarray:
+        encodings = self._batcher.encode_batch(texts)
+        width = max(len(e.ids) for e in encodings)
+        pad = lambda rows: np.array([row + [0] * (width - len(row)) for row in rows], dtype=np.int64)  # noqa: E731
+        feed = {"input_ids": pad([e.ids for e in encodings]),
+                "attention_mask": pad([e.attention_mask for e in encodings]),
+                "token_type_ids": pad([e.type_ids for e in encodings])}
+        # One request per call: a compiled model serves several threads (the server's searches) at once.
+        hidden = self._compiled.create_infer_request().infer({name: feed[name] for name in self._inputs})
+        tokens = hidden[self._compiled.output(0)]
+        if self._pooling == "cls":
+            pooled = tokens[:, 0]
+        else:
+            mask = feed["attention_mask"][:, :, None].astype(np.float32)
+            pooled = (tokens * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
+        return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
 
 
 class _OpenVinoForward:

@@ -1,4 +1,9 @@
-"""Shared fixtures: isolated settings per test, the real embedder loaded once per session."""
+"""Shared fixtures: isolated settings per test; the real embedder, LLM and sample store loaded once per session.
+
+Markers (docs/TESTING.md): a test that uses a fixture below starting a server, a browser, the bundle,
+training or OCR gets that fixture's marker here; a test that starts one itself carries the marker in its
+module. `make test-quick` runs the tests with none of them.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,23 @@ import pytest
 
 from settings import Settings
 from storage import Embedder, open_embedder
+
+
+# The fixtures that start something heavy, and the marker each gives the tests that use them.
+HEAVY_FIXTURES = {
+    "server": "server", "access_server": "server", "admin_server": "server", "chat_server": "server",
+    "front_ends": "server", "llm_url": "server", "chroma_server": "server", "proxy": "server",
+    "page": "browser",
+    "unpacked": "bundle",
+    "interrupted_then_resumed": "training",
+    "scanned": "ocr",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture in sorted(set(getattr(item, "fixturenames", ())) & HEAVY_FIXTURES.keys()):
+            item.add_marker(HEAVY_FIXTURES[fixture])
 
 
 @pytest.fixture(autouse=True)

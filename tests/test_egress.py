@@ -31,9 +31,9 @@ from tests.helpers import (
 
 STRACE = shutil.which("strace")
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.server, pytest.mark.browser, pytest.mark.skipif(
     STRACE is None, reason="NOT RUN: strace is not installed (apt-get install strace; .ci/run installs it)",
-)
+)]
 
 # Every socket address a process hands the kernel to connect or send to (AF_UNIX and netlink are local).
 _INET = re.compile(r"sa_family=AF_INET6?, sin6?_port=htons\((\d+)\).*?"

@@ -177,6 +177,7 @@ def proxy(tmp_path: Path):
         stop(proxy.process)
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None or NGINX is None,
                     reason="NOT RUN: Debian's chromium and nginx are needed (.ci/run installs them)")
 def test_a_page_whose_front_end_changes_keeps_its_sign_in_and_conversation(front_ends, proxy: Proxy) -> None:

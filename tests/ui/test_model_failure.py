@@ -18,10 +18,10 @@ from ui.i18n import TEXT
 
 LIMIT = 5  # questions a minute
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.server, pytest.mark.browser, pytest.mark.skipif(
     CHROMIUM is None,
     reason="NOT RUN: Debian's chromium is not installed (apt-get install chromium; .ci/run installs it)",
-)
+)]
 
 
 def test_a_failing_model_shows_an_error_and_the_page_goes_on(sample_settings: Settings, tmp_path: Path) -> None:

@@ -14,10 +14,10 @@ from tests.helpers import CHROMIUM, CHROMIUM_ARGS, free_port, is_loopback, loopb
 from tests.ui.browsing import ask_in_page, screenshot, wait_answered, wait_loaded
 from ui.i18n import TEXT
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(
     CHROMIUM is None,
     reason="NOT RUN: Debian's chromium is not installed (apt-get install chromium; .ci/run installs it)",
-)
+)]
 
 LEAVE = "How many days of annual leave do employees get?"
 FOLLOW_UP = "And how many days of sick leave?"

@@ -10,6 +10,8 @@ import pytest
 from settings import Settings
 from tests.helpers import Client, add_users, password, start_server
 
+pytestmark = pytest.mark.server
+
 
 def test_sigterm_lets_the_answer_in_flight_finish(sample_settings: Settings,
                                                   tmp_path_factory: pytest.TempPathFactory) -> None:

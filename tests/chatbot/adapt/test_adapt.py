@@ -21,7 +21,7 @@ from chatbot.llm import LocalLLM
 from settings import REPO_ROOT, Settings
 from storage import Adapters
 
-EPOCHS = "4"  # a handful of records, a few passes: enough steps to interrupt and to change the replies
+EPOCHS = "2"  # 15 records, 8 steps: enough to interrupt twice, resume, and change the replies
 
 
 def adapt_cli(settings: Settings, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
