@@ -9,7 +9,7 @@ PIP_VERSION := 26.3
 EVAL ?= ../shared/eval/dev
 DOCS ?=
 
-.PHONY: setup setup-adapt ocr-packages ingest run test eval bench bench-search bench-ocr adapt bundle install-offline lock clean
+.PHONY: setup setup-adapt ocr-packages ingest run test test-quick eval bench bench-search bench-ocr adapt bundle install-offline lock clean
 
 setup: $(STAMP) ocr-packages
 
@@ -77,8 +77,13 @@ run: setup
 	$(PY) -m ingest --if-empty
 	$(PY) -m ui
 
+# The whole suite (docs/TESTING.md): real models, servers, browser, bundle, training and OCR; about N minutes here.
 test: setup setup-adapt
 	$(PY) -m pytest
+
+# The inner loop: the tests that start no server, browser, bundle, training or OCR (pytest markers).
+test-quick: setup
+	$(PY) -m pytest -m "not (server or browser or bundle or training or ocr)"
 
 # Retrieval and answer quality on a QA pack (DIR/corpus + DIR/questions.jsonl), in a store of its own.
 eval: setup

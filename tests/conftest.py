@@ -20,7 +20,7 @@ from storage import Embedder, open_embedder
 HEAVY_FIXTURES = {
     "server": "server", "access_server": "server", "admin_server": "server", "chat_server": "server",
     "front_ends": "server", "llm_url": "server", "chroma_server": "server", "proxy": "server",
-    "page": "browser",
+    "page": "browser", "browser": "browser",
     "unpacked": "bundle",
     "interrupted_then_resumed": "training",
     "scanned": "ocr",
@@ -91,3 +91,19 @@ def engine(sample_settings: Settings, embedder, llm):
     from chatbot import ChatEngine
 
     return ChatEngine(sample_settings, embedder=embedder, llm=llm)
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory: pytest.TempPathFactory):
+    """Debian's Chromium, started once per session; each test opens a context of its own (its cookies and
+    storage) and closes it. Downloads land in one session folder."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.helpers import CHROMIUM, CHROMIUM_ARGS
+
+    playwright = sync_playwright().start()
+    launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                          downloads_path=str(tmp_path_factory.mktemp("downloads")))
+    yield launched
+    launched.close()
+    playwright.stop()

@@ -20,7 +20,6 @@ import pytest
 from settings import REPO_ROOT, Settings
 from tests.helpers import (
     CHROMIUM,
-    CHROMIUM_ARGS,
     Client,
     add_users,
     is_loopback,
@@ -90,7 +89,7 @@ def test_the_guard_sees_a_deliberate_outbound_attempt(tmp_path: Path) -> None:
     assert any(a.startswith("2001:db8::10 port 443") for a in found)
 
 
-def test_ingest_server_browser_and_cli_reach_nothing_outside(corpus: Settings, tmp_path: Path) -> None:
+def test_ingest_server_browser_and_cli_reach_nothing_outside(corpus: Settings, tmp_path: Path, request) -> None:
     logs = {name: tmp_path / f"{name}.strace" for name in ("ingest", "server", "cli")}
     ingest = subprocess.run([*traced(logs["ingest"]), sys.executable, "-m", "ingest", "--json"], cwd=REPO_ROOT,
                             env=env_for(corpus), capture_output=True, text=True, timeout=600)
@@ -102,7 +101,7 @@ def test_ingest_server_browser_and_cli_reach_nothing_outside(corpus: Settings, t
         for question in ("How many days of annual leave do employees get?", "연차 휴가는 며칠인가요?"):
             done = client.ask(question)[-1]
             assert done["found"] and done["sources"][0]["source"] == "hr/leave.md"
-        page_requests = browse(base) if CHROMIUM else None
+        page_requests = browse(request.getfixturevalue("browser"), base) if CHROMIUM else None
     finally:
         stop_traced(server)
 
@@ -130,21 +129,18 @@ def stop_traced(tracer: subprocess.Popen) -> None:
     tracer.wait(timeout=60)
 
 
-def browse(base: str) -> list[str]:
+def browse(browser, base: str) -> list[str]:
     """Sign in, ask in Korean, wait for the answer; every URL the page requested (outside ones blocked)."""
-    from playwright.sync_api import sync_playwright
-
     requested: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_context(locale="ko-KR").new_page()
-        page.route("**/*", loopback_only(requested))
-        page.goto(base, wait_until="load")
-        page.fill("#user", "egress")
-        page.fill("#password", password("egress"))
-        page.click("button[type=submit]")
-        page.fill("#question textarea", "연차 휴가는 며칠인가요?")
-        page.click("#send")
-        page.wait_for_selector("#sources details", timeout=120_000)
-        browser.close()
+    context = browser.new_context(locale="ko-KR")
+    page = context.new_page()
+    page.route("**/*", loopback_only(requested))
+    page.goto(base, wait_until="load")
+    page.fill("#user", "egress")
+    page.fill("#password", password("egress"))
+    page.click("button[type=submit]")
+    page.fill("#question textarea", "연차 휴가는 며칠인가요?")
+    page.click("#send")
+    page.wait_for_selector("#sources details", timeout=120_000)
+    context.close()
     return requested

@@ -22,7 +22,7 @@ from chatbot import ChatEngine
 from settings import REPO_ROOT, Settings
 
 from .helpers import (
-    CHROMIUM, CHROMIUM_ARGS, Client, add_users, free_port, loopback_only, password, start_chroma, start_llm_server,
+    CHROMIUM, Client, add_users, free_port, loopback_only, password, start_chroma, start_llm_server,
     start_server, stop,
 )
 from .ui.browsing import ask_in_page, wait_loaded
@@ -180,9 +180,8 @@ def proxy(tmp_path: Path):
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None or NGINX is None,
                     reason="NOT RUN: Debian's chromium and nginx are needed (.ci/run installs them)")
-def test_a_page_whose_front_end_changes_keeps_its_sign_in_and_conversation(front_ends, proxy: Proxy) -> None:
-    from playwright.sync_api import sync_playwright
-
+def test_a_page_whose_front_end_changes_keeps_its_sign_in_and_conversation(front_ends, proxy: Proxy,
+                                                                            browser) -> None:
     a, b = front_ends
     api = Client(b).signed_in("kim", password("kim"))
     with_context = _done(api.ask(FOLLOW_UP, history=[LEAVE]))["answer"]
@@ -190,18 +189,17 @@ def test_a_page_whose_front_end_changes_keeps_its_sign_in_and_conversation(front
 
     proxy.route_to(a)
     requested: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_context(locale="en-US").new_page()
-        page.route("**/*", loopback_only(requested))
-        page.goto(proxy.base, wait_until="load")
-        page.fill("#user", "kim")
-        page.fill("#password", password("kim"))
-        page.click("button[type=submit]")
-        wait_loaded(page)
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    page.route("**/*", loopback_only(requested))
+    page.goto(proxy.base, wait_until="load")
+    page.fill("#user", "kim")
+    page.fill("#password", password("kim"))
+    page.click("button[type=submit]")
+    wait_loaded(page)
 
-        ask_in_page(page, LEAVE, answers=1)
-        proxy.route_to(b)  # front-end A is gone for this browser; B takes the next request
-        last = ask_in_page(page, FOLLOW_UP, answers=2)
-        browser.close()
+    ask_in_page(page, LEAVE, answers=1)
+    proxy.route_to(b)  # front-end A is gone for this browser; B takes the next request
+    last = ask_in_page(page, FOLLOW_UP, answers=2)
+    context.close()
     assert " ".join(last.split()) == " ".join(with_context.replace("**", "").split())  # bold shown as bold

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from settings import Settings
+from settings import REPO_ROOT, Settings
 from storage import Embedder, model_fingerprint
 from storage.openvino_embedding import onnx_file
 
@@ -55,3 +57,14 @@ def test_the_export_is_made_once_and_made_again_when_damaged(
     assert damaged.stat().st_size == made.stat().st_size
     ours, theirs = np.array(again.embed(TEXTS[:2])), np.array(torch_embedder.embed(TEXTS[:2]))
     assert (ours * theirs).sum(axis=1).min() > 0.9999
+
+
+def test_the_packaged_embedder_runs_without_sentence_transformers_or_torch(embedder: Embedder, models: Path) -> None:
+    """A plain folder on OpenVINO (the default, as the session's embedder checked against PyTorch above) needs
+    neither library once exported: seconds off every start."""
+    probe = ("import sys; from settings import Settings; from storage import open_embedder\n"
+             "vector = open_embedder(Settings(models_dir=sys.argv[1])).embed(['annual leave'])[0]\n"
+             "print(len(vector), [m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules])")
+    run = subprocess.run([sys.executable, "-c", probe, str(models)], cwd=REPO_ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0 and run.stdout.split() == ["384", "[]"], run.stderr[-2000:]

@@ -15,7 +15,7 @@ import pytest
 
 from chatbot import FeedbackStore
 from chatbot.language import NOT_FOUND, UNSUPPORTED
-from tests.helpers import CHROMIUM, CHROMIUM_ARGS, Client, is_loopback, loopback_only, password
+from tests.helpers import CHROMIUM, Client, is_loopback, loopback_only, password
 from tests.ui.browsing import OUTPUT, ask_in_page, screenshot, wait_answered, wait_loaded
 from ui.i18n import EXAMPLES
 
@@ -26,30 +26,26 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def page(server: str, tmp_path, request):
-    """A page signed in as staff (or the user a test names with indirect parametrisation)."""
-    from playwright.sync_api import sync_playwright
-
+def page(server: str, browser, request):
+    """A page signed in as staff (or the user a test names with indirect parametrisation), in a context of its
+    own (cookies, storage) on the session's browser."""
     user = getattr(request, "param", "staff")
     requested: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                             downloads_path=str(tmp_path))
-        context = browser.new_context(locale="ko-KR", viewport={"width": 1200, "height": 1000}, accept_downloads=True)
-        context.route("**/*", loopback_only(requested))  # the context's: tabs a link opens are covered too
-        page = context.new_page()
-        page.goto(server, wait_until="load")
-        assert urlparse(page.url).path == "/login"  # the page itself needs a signed-in user
-        assert page.inner_text("button").strip() == "로그인"
-        page.fill("#user", user)
-        page.fill("#password", password(user))
-        page.click("button[type=submit]")
-        wait_loaded(page)
-        # The page reopens the user's last chat (an earlier test's): each test starts a new one.
-        page.click("#new-chat")
-        page.wait_for_function("() => !document.querySelector('#conversation .bot-row, #sources details')")
-        yield page
-        browser.close()
+    context = browser.new_context(locale="ko-KR", viewport={"width": 1200, "height": 1000}, accept_downloads=True)
+    context.route("**/*", loopback_only(requested))  # the context's: tabs a link opens are covered too
+    page = context.new_page()
+    page.goto(server, wait_until="load")
+    assert urlparse(page.url).path == "/login"  # the page itself needs a signed-in user
+    assert page.inner_text("button").strip() == "로그인"
+    page.fill("#user", user)
+    page.fill("#password", password(user))
+    page.click("button[type=submit]")
+    wait_loaded(page)
+    # The page reopens the user's last chat (an earlier test's): each test starts a new one.
+    page.click("#new-chat")
+    page.wait_for_function("() => !document.querySelector('#conversation .bot-row, #sources details')")
+    yield page
+    context.close()
     outside = [url for url in requested if not is_loopback(url)]
     assert requested and outside == [], f"the page tried to reach outside this machine: {outside}"
 
