@@ -77,13 +77,16 @@ run: setup
 	$(PY) -m ingest --if-empty
 	$(PY) -m ui
 
-# The whole suite (docs/TESTING.md): real models, servers, browser, bundle, training and OCR; about N minutes here.
+# The whole suite (docs/TESTING.md): real models, servers, browser, bundle, training and OCR, on TEST_WORKERS
+# pytest-xdist workers (each test module stays on one worker, so its shared server or store is built once).
+TEST_WORKERS ?= 2
+PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist loadscope
 test: setup setup-adapt
-	$(PY) -m pytest
+	$(PYTEST)
 
 # The inner loop: the tests that start no server, browser, bundle, training or OCR (pytest markers).
 test-quick: setup
-	$(PY) -m pytest -m "not (server or browser or bundle or training or ocr)"
+	$(PYTEST) -m "not (server or browser or bundle or training or ocr)"
 
 # Retrieval and answer quality on a QA pack (DIR/corpus + DIR/questions.jsonl), in a store of its own.
 eval: setup

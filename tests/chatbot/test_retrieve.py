@@ -266,8 +266,12 @@ def test_an_embedder_that_reads_neither_language_gets_only_a_nudge(tmp_path: Pat
                       embedder=random_embedder).retriever.weights == {"en": BLIND_TO_LANGUAGE, "ko": BLIND_TO_LANGUAGE}
 
 
-@pytest.fixture
-def filtered_engine(settings: Settings, docs: Path, embedder) -> ChatEngine:
+@pytest.fixture(scope="module")
+def filtered_engine(tmp_path_factory: pytest.TempPathFactory, models: Path, embedder) -> ChatEngine:
+    """Four dated files in four folders, ingested once: the filter cases only search them."""
+    root = tmp_path_factory.mktemp("filters")
+    docs = root / "docs"
+    settings = Settings(data_dir=root / "data", docs_dir=docs, store_dir=root / "store", models_dir=models)
     text = "Travel policy\n\nThe travel allowance for {what} is {amount} per day. 출장 일비는 하루 {amount}이다."
     write(docs, "hr/travel.md", text.format(what="hr staff", amount="30 euros"), date(2025, 3, 1))
     write(docs, "hr/archive/travel-2019.txt", text.format(what="2019 trips", amount="20 euros"), date(2019, 6, 1))
