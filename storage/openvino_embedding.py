@@ -61,6 +61,7 @@ def use_openvino(model: Any, cache_dir: Path, fingerprint: str) -> None:
 def _compiled(path: Path, export) -> Any:
     """The export at ``path`` compiled for the CPU; ``export(path)`` makes it when missing or unreadable."""
     if not path.is_file():
+        _make_folder(path.parent)  # before the seconds an export takes: a folder that cannot be made stops at once
         export(path)
     sys.modules.setdefault("openvino_telemetry", None)  # its converter's telemetry falls back to a stub
     import openvino
@@ -187,12 +188,6 @@ def _export(model: Any, path: Path) -> None:
         def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
             return self.encoder(**dict(zip(names, inputs))).last_hidden_state
 
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise EmbeddingBackendError(
-            f"cannot make the embedder's OpenVINO export in {path.parent}: {error.strerror}; set RAG_MODELS_DIR "
-            "to a folder this account may write, or RAG_EMBED_BACKEND=torch") from error
     partial = path.with_name(f".{path.name}.{os.getpid()}.part")
     free = {name: {0: "batch", 1: "tokens"} for name in [*names, "token_embeddings"]}
     try:
@@ -207,3 +202,12 @@ def _export(model: Any, path: Path) -> None:
     finally:
         partial.unlink(missing_ok=True)
     log.info("embedder exported for OpenVINO: %s", path)
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise EmbeddingBackendError(
+            f"cannot make the embedder's OpenVINO export in {folder}: {error.strerror}; set RAG_MODELS_DIR "
+            "to a folder this account may write, or RAG_EMBED_BACKEND=torch") from error

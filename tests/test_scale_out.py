@@ -32,13 +32,14 @@ FOLLOW_UP = "What about sick leave?"
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory, embedder) -> Settings:
+def shared(tmp_path_factory, embedder, models: Path) -> Settings:
     """The sample documents ingested into a Chroma server; the data directory the front-ends share."""
     root = tmp_path_factory.mktemp("scale-out")
     port, chroma = start_chroma(root / "chroma-server", root / "chroma.log")
     docs = root / "docs"
     shutil.copytree(REPO_ROOT / "documents", docs)
-    settings = Settings(data_dir=root / "data", docs_dir=docs, chroma_host="127.0.0.1", chroma_port=port)
+    settings = Settings(data_dir=root / "data", docs_dir=docs, chroma_host="127.0.0.1", chroma_port=port,
+                        models_dir=models)
     assert ingest.run(settings, embedder=embedder).failed == []
     add_users(settings, {"kim": ["staff"]})
     yield settings

@@ -57,7 +57,7 @@ def test_ask_json_not_found(sample_settings: Settings) -> None:
     assert (answer["found"], answer["sources"]) == (False, [])
 
 
-def test_eval_on_a_pack_of_the_same_layout(tmp_path: Path) -> None:
+def test_eval_on_a_pack_of_the_same_layout(tmp_path: Path, models: Path) -> None:
     pack = tmp_path / "pack"
     (pack / "corpus" / "en").mkdir(parents=True)
     (pack / "corpus" / "ko").mkdir(parents=True)
@@ -70,7 +70,7 @@ def test_eval_on_a_pack_of_the_same_layout(tmp_path: Path) -> None:
         {"question": "연차 휴가는 며칠인가?", "answers": ["15일"], "doc": "휴가.txt", "lang": "ko"},
     ]
     (pack / "questions.jsonl").write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in questions))
-    settings = Settings(data_dir=tmp_path / "data")
+    settings = Settings(data_dir=tmp_path / "data", models_dir=models)  # the session's embedder export
 
     retrieval = chatbot_cli(settings, "eval", str(pack), "--retrieval-only", "--json")
     assert retrieval.returncode == 0, retrieval.stderr

@@ -44,8 +44,8 @@ def manifest_rows(store: Path) -> int:
         return 0
 
 
-def start(docs: Path, store: Path) -> subprocess.Popen:
-    env = {**os.environ, "RAG_STORE_DIR": str(store)}
+def start(docs: Path, store: Path, models: Path) -> subprocess.Popen:
+    env = {**os.environ, "RAG_STORE_DIR": str(store), "RAG_MODELS_DIR": str(models)}
     return subprocess.Popen(
         [sys.executable, "-m", "ingest", str(docs), "--json"],
         cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -79,19 +79,20 @@ def corpus(tmp_path: Path) -> Path:
     return docs
 
 
-def test_sigkill_at_any_moment_then_rerun_gives_the_clean_store(tmp_path: Path, corpus: Path, embedder) -> None:
+def test_sigkill_at_any_moment_then_rerun_gives_the_clean_store(tmp_path: Path, corpus: Path, embedder,
+                                                                models: Path) -> None:
     store = tmp_path / "store"
     killed_with_rows = []
 
     # 1. killed while starting up, before anything is written
-    process = start(corpus, store)
+    process = start(corpus, store, models)
     time.sleep(1.0)
     process.send_signal(signal.SIGKILL)
     process.wait()
 
     # 2. killed right after the first files are committed, then mid-way through the next group
     for wanted in (1, 20):
-        process = start(corpus, store)
+        process = start(corpus, store, models)
         if kill_when(process, lambda: manifest_rows(store) >= wanted):
             killed_with_rows.append(manifest_rows(store))
 
@@ -100,7 +101,7 @@ def test_sigkill_at_any_moment_then_rerun_gives_the_clean_store(tmp_path: Path, 
     for stale in sorted(corpus.glob("*-3[0-5].md")):
         stale.unlink()
     (corpus / "new-policy.md").write_text("# New\n\nHybrid work starts in May.\n")
-    process = start(corpus, store)
+    process = start(corpus, store, models)
     before = manifest_rows(store)
     assert kill_when(process, lambda: manifest_rows(store) != before), "the run finished before it was killed"
 

@@ -15,7 +15,8 @@ RATE_LIMIT = 600  # requests a minute per user or key: a test reaches it in seco
 @pytest.fixture(scope="session")
 def server_settings(sample_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     root = tmp_path_factory.mktemp("server")
-    settings = Settings(data_dir=root / "data", docs_dir=sample_settings.docs_dir, store_dir=sample_settings.store_path)
+    settings = Settings(data_dir=root / "data", docs_dir=sample_settings.docs_dir, store_dir=sample_settings.store_path,
+                        models_dir=sample_settings.models_path)
     add_users(settings, {"staff": ["staff"], "boss": ["admin"]})
     return settings
 

@@ -49,9 +49,9 @@ class AccessServer:
 
 
 @pytest.fixture(scope="module")
-def access_server(tmp_path_factory: pytest.TempPathFactory, embedder):
+def access_server(tmp_path_factory: pytest.TempPathFactory, embedder, models: Path):
     root = tmp_path_factory.mktemp("access")
-    settings = Settings(data_dir=root / "data", docs_dir=root / "docs", store_dir=root / "store")
+    settings = Settings(data_dir=root / "data", docs_dir=root / "docs", store_dir=root / "store", models_dir=models)
     write_corpus(settings.docs_dir)
     add_users(settings, {"hana": ["hr"], "ethan": ["eng"], "root": ["admin"]})
     report = ingest.run(settings, embedder=embedder)

@@ -35,9 +35,9 @@ def write_docs(docs: Path, folder: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def admin_server(tmp_path_factory: pytest.TempPathFactory, embedder):
+def admin_server(tmp_path_factory: pytest.TempPathFactory, embedder, models: Path):
     root = tmp_path_factory.mktemp("admin")
-    settings = Settings(data_dir=root / "data", docs_dir=root / "docs", store_dir=root / "store")
+    settings = Settings(data_dir=root / "data", docs_dir=root / "docs", store_dir=root / "store", models_dir=models)
     write_docs(settings.docs_dir, "hr")  # the other folders come later, ingested from the admin page
     (settings.docs_dir / "hr" / "leave.md").write_text("# Leave\n\nEmployees receive 15 days of paid annual leave.\n")
     add_users(settings, {"boss": ["admin"], "staff": ["staff"]})

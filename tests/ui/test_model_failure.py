@@ -29,7 +29,7 @@ def test_a_failing_model_shows_an_error_and_the_page_goes_on(sample_settings: Se
     model, llm_log, port = Settings().llm_model_path, tmp_path / "llm.log", free_port()
     url, llm = start_llm_server(model, llm_log, port=port)
     settings = Settings(data_dir=tmp_path / "data", docs_dir=sample_settings.docs_dir,
-                        store_dir=sample_settings.store_path)
+                        store_dir=sample_settings.store_path, models_dir=sample_settings.models_path)
     base, server = start_server(settings, tmp_path / "server.log",
                                 {"RAG_AUTH": "0", "RAG_LLM_URL": url, "RAG_RATE_LIMIT_PER_MINUTE": str(LIMIT)})
     try:

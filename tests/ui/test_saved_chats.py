@@ -46,7 +46,7 @@ class Restartable:
 @pytest.fixture
 def chat_server(sample_settings: Settings, tmp_path: Path):
     settings = Settings(data_dir=tmp_path / "data", docs_dir=sample_settings.docs_dir,
-                        store_dir=sample_settings.store_path)
+                        store_dir=sample_settings.store_path, models_dir=sample_settings.models_path)
     server = Restartable(settings, tmp_path / "server.log", free_port())
     server.start()
     yield server
