@@ -77,7 +77,7 @@ run: setup
 	$(PY) -m ingest --if-empty
 	$(PY) -m ui
 
-# The whole suite (docs/TESTING.md): real models, servers, browser, bundle, training and OCR, on TEST_WORKERS
+# The whole suite (docs/TESTING.md; 11.5 min here): real models, servers, browser, bundle, training and OCR, on TEST_WORKERS
 # pytest-xdist workers (each test module stays on one worker, so its shared server or store is built once).
 TEST_WORKERS ?= 2
 PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist loadscope

@@ -63,6 +63,7 @@ def traced(log: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Its own data and models folders: every process here starts cold (the embedder exported) under strace."""
     root = tmp_path_factory.mktemp("egress")
     settings = Settings(data_dir=root / "data", docs_dir=root / "docs", store_dir=root / "store")
     (settings.docs_dir / "hr").mkdir(parents=True)

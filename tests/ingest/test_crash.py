@@ -73,6 +73,7 @@ def comparable(chunks: list[dict]) -> list[tuple]:
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
+    """Its own folder and store: the test edits the one and SIGKILLs runs writing the other."""
     docs = tmp_path / "docs"
     docs.mkdir()
     write_corpus(docs, files=36)

@@ -13,6 +13,7 @@ from tests.helpers import start_chroma, stop, stored_chunks
 
 @pytest.fixture
 def chroma_server(tmp_path: Path):
+    """A Chroma server of its own: the test's ingest writes to it."""
     port, process = start_chroma(tmp_path / "chroma-server", tmp_path / "chroma.log")
     yield port
     stop(process)

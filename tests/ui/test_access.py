@@ -50,6 +50,7 @@ class AccessServer:
 
 @pytest.fixture(scope="module")
 def access_server(tmp_path_factory: pytest.TempPathFactory, embedder, models: Path):
+    """Its own server: a two-group corpus, three users, tight sign-in limits and a trusted proxy header."""
     root = tmp_path_factory.mktemp("access")
     settings = Settings(data_dir=root / "data", docs_dir=root / "docs", store_dir=root / "store", models_dir=models)
     write_corpus(settings.docs_dir)

@@ -36,6 +36,7 @@ def write_docs(docs: Path, folder: str) -> None:
 
 @pytest.fixture(scope="module")
 def admin_server(tmp_path_factory: pytest.TempPathFactory, embedder, models: Path):
+    """Its own server: the admin page ingests into its store while the tests watch."""
     root = tmp_path_factory.mktemp("admin")
     settings = Settings(data_dir=root / "data", docs_dir=root / "docs", store_dir=root / "store", models_dir=models)
     write_docs(settings.docs_dir, "hr")  # the other folders come later, ingested from the admin page

@@ -26,6 +26,7 @@ pytestmark = [pytest.mark.server, pytest.mark.browser, pytest.mark.skipif(
 
 def test_a_failing_model_shows_an_error_and_the_page_goes_on(sample_settings: Settings, tmp_path: Path,
                                                              browser) -> None:
+    # Its own server and LLM server: the LLM server is stopped and started again mid-test.
     model, llm_log, port = Settings().llm_model_path, tmp_path / "llm.log", free_port()
     url, llm = start_llm_server(model, llm_log, port=port)
     settings = Settings(data_dir=tmp_path / "data", docs_dir=sample_settings.docs_dir,

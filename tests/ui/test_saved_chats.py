@@ -45,6 +45,7 @@ class Restartable:
 
 @pytest.fixture
 def chat_server(sample_settings: Settings, tmp_path: Path):
+    """Its own server, sign-in off (chats kept per browser): it is restarted mid-test."""
     settings = Settings(data_dir=tmp_path / "data", docs_dir=sample_settings.docs_dir,
                         store_dir=sample_settings.store_path, models_dir=sample_settings.models_path)
     server = Restartable(settings, tmp_path / "server.log", free_port())

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.server
 
 def test_sigterm_lets_the_answer_in_flight_finish(sample_settings: Settings,
                                                   tmp_path_factory: pytest.TempPathFactory) -> None:
-    root = tmp_path_factory.mktemp("shutdown")
+    root = tmp_path_factory.mktemp("shutdown")  # its own server: SIGTERM ends it
     settings = Settings(data_dir=root / "data", docs_dir=sample_settings.docs_dir, store_dir=sample_settings.store_path,
                         models_dir=sample_settings.models_path)
     add_users(settings, {"staff": ["staff"]})
