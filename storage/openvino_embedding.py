@@ -26,6 +26,7 @@ its telemetry package is kept from loading at all.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -110,7 +111,7 @@ class PlainEncoder:
         self.counter = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.counter.no_truncation()
         self.counter.no_padding()
-        self._batcher = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._batcher = copy.deepcopy(self.counter)  # the file read once
         self._batcher.enable_truncation(self.max_tokens)
         self._batcher.no_padding()  # padded per batch, to its longest text, as sentence-transformers does
         self._compiled = _compiled(onnx_file(cache_dir, fingerprint), self._export)
