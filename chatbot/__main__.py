@@ -29,15 +29,19 @@ import sys
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from settings import Settings, get_settings
 from storage import UNRESTRICTED, AuditLog, Reader, SearchFilter, UsersError, UsersFile
 
 from . import admin_cli
 from .adapt import cli as adapt_cli
-from .doctor import run_checks
-from .engine import ChatEngine, DoneEvent, TokenEvent
-from .eval import run_eval
+
+if TYPE_CHECKING:
+    from .engine import ChatEngine
+
+# The engine, the evaluation and the doctor load llama-index and the models: imported by the commands that
+# use them, so the admin's commands (users, keys, audit, backup) start in well under a second.
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.redirect_stdout(sys.stderr):  # what the libraries print; the result alone to stdout
             return adapt_cli.run(args, settings, stdout)
     if args.command == "doctor":
+        from .doctor import run_checks
+
         with contextlib.redirect_stdout(sys.stderr):  # what the libraries print while loading models
             checks = run_checks(settings)
         print(json.dumps([c.to_json() for c in checks], ensure_ascii=False) if args.json
@@ -95,10 +101,14 @@ def main(argv: list[str] | None = None) -> int:
     # With --json, anything a library prints goes to stderr; the JSON alone to stdout.
     with contextlib.redirect_stdout(sys.stderr if args.json else stdout):
         if args.command == "eval":
+            from .eval import run_eval
+
             result = run_eval(settings, args.folder, args.store, args.retrieval_only, args.limit,
                               progress=sys.stderr.isatty())
             emit(result if args.json else _eval_table(result))
             return 0
+        from .engine import ChatEngine
+
         engine = ChatEngine(settings, audit=AuditLog.for_settings(settings))
         for question in questions:
             emit(_search(engine, question, args, reader) if args.command == "search"
@@ -142,6 +152,8 @@ def _ask(engine: ChatEngine, question: str, search_filter: SearchFilter, reader:
         return engine.ask(question, search_filter=search_filter, reader=reader).to_json()
     # Streamed to the terminal as the model writes it; then the final answer when it differs
     # (a reply the passages do not support is replaced by the evidence), the evidence and the sources.
+    from .engine import DoneEvent, TokenEvent
+
     streamed = ""
     for event in engine.stream(question, search_filter=search_filter, reader=reader):
         if isinstance(event, TokenEvent):

@@ -30,9 +30,11 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from storage import Analyzer, Embedder
+from storage import Analyzer
 
-if TYPE_CHECKING:  # retrieve.py cuts passages into sentences too
+if TYPE_CHECKING:  # retrieve.py cuts passages into sentences too; the embedder's module loads llama-index
+    from storage import Embedder
+
     from .retrieve import Passage
 
 # A sentence ends at . ! ? (or their full-width forms) followed by a space,

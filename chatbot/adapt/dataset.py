@@ -28,14 +28,16 @@ import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import TYPE_CHECKING, Iterable, Literal
 
 from storage import FeedbackStore, Rated
 
-from ..engine import ChatEngine
 from ..language import Language, detect_language
 from ..sentences import split_sentences
 from .questions import MadeQuestion, Teacher, questions_from_text, teacher_question
+
+if TYPE_CHECKING:
+    from ..engine import ChatEngine
 
 Origin = Literal["feedback", "correction", "generated", "teacher", "file"]
 Split = Literal["train", "validation"]
