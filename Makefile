@@ -92,7 +92,7 @@ test-quick: setup
 # Retrieval and answer quality on a QA pack (DIR/corpus + DIR/questions.jsonl), in a store of its own.
 eval: setup
 	@test -d "$(EVAL)" || { echo "no eval pack at $(EVAL): make eval EVAL=DIR"; exit 2; }
-	$(PY) -m chatbot eval $(EVAL) $(if $(LIMIT),--limit $(LIMIT)) $(if $(RETRIEVAL_ONLY),--retrieval-only) $(if $(JSON),--json)
+	$(PY) -m chatbot eval $(EVAL) $(if $(LIMIT),--limit $(LIMIT)) $(if $(RETRIEVAL_ONLY),--retrieval-only) $(if $(JSON),--json) $(if $(RECORDS),--records $(RECORDS))
 
 # Teach the model the documents: training records (made once), a LoRA adapter, switched on when better.
 # MINUTES bounds the training; EVAL=DIR also judges on a QA pack (EVAL_LIMIT questions per language).

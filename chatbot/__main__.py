@@ -9,7 +9,7 @@ reads questions from standard input, one per line (with --json, one JSON
 line each). FILTERS limit the files passages come from: --folder hr (and
 its subfolders), --type pdf (repeatable), --since 2026-01-01 and --until
 2026-06-30 (modified). Every ask goes into the audit log.
-    eval DIR [--json] [--retrieval-only] [--limit N] [--store PATH]
+    eval DIR [--json] [--retrieval-only] [--limit N] [--store PATH] [--records FILE]
     users add|list|remove|passwd ..., keys create|list|revoke ..., audit ..., backup DIR, restore DIR
                                            (chatbot/admin_cli.py)
     fewshot --from-feedback, adapt-data, adapt   teach the model the documents (chatbot/adapt/cli.py)
@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--retrieval-only", action="store_true")
     evaluate.add_argument("--limit", type=int, help="questions per language")
     evaluate.add_argument("--store", type=Path, help="store for the pack's corpus (default: DATA_DIR/eval/NAME)")
+    evaluate.add_argument("--records", type=Path, help="write each question's answer and statement here (JSON lines)")
     doctor = commands.add_parser("doctor", help="check the installation: models, store, folders, port, offline mode")
     doctor.add_argument("--json", action="store_true")
     admin_cli.add_commands(commands)
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             from .eval import run_eval
 
             result = run_eval(settings, args.folder, args.store, args.retrieval_only, args.limit,
-                              progress=sys.stderr.isatty())
+                              progress=sys.stderr.isatty(), records=args.records)
             emit(result if args.json else _eval_table(result))
             return 0
         from .engine import ChatEngine
@@ -182,6 +183,10 @@ def _flatten(metrics: dict, prefix: str = "") -> dict:
     for key, value in metrics.items():
         if isinstance(value, dict):
             flat.update(_flatten(value, f"{prefix}{key} "))
+        elif isinstance(value, list):  # a curve: one row per point, named by the confidence it is read at
+            for point in value:
+                rest = {k: v for k, v in point.items() if k != "min_confidence"}
+                flat.update(_flatten(rest, f"{prefix}{key} ≥{point['min_confidence']} "))
         else:
             flat[prefix + key] = value
     return flat

@@ -31,6 +31,7 @@ from .rerank import Reranker
 from .retrieve import Passage, Retriever
 from .sentences import SentencePool, SentenceMatcher, split_sentences
 from .span import TYPED, Span, answer_span, asked_for, question_names
+from .statement import Statement, reply_statement, span_statement
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,8 @@ class Answer:
     supported: bool = False
     evidence: list[Evidence] = field(default_factory=list)
     span: Span | None = None  # the words of an evidence sentence that answer, when the answer leads with them
+    # What the page states (the reply, or the span) and how sure of it; kept when withheld for its confidence.
+    statement: Statement | None = None
     path: AnswerPath = "not_found"
     prompt_tokens: int = 0
     prompt_tokens_evaluated: int | None = None  # fewer than prompt_tokens: the rest came from the KV cache
@@ -86,6 +89,7 @@ class Answer:
             "evidence": [e.to_json() for e in self.evidence],
             "span": self.span.text if self.span else None,
             "path": self.path,
+            "confidence": None if self.statement is None else round(self.statement.confidence, 3),
             "sources": [p.to_json() for p in self.sources],
             "usage": {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
                       "cached_tokens": self.cached_tokens},
@@ -348,6 +352,7 @@ class ChatEngine:
             # found) points to the answer: shown as the evidence with those words marked, it loses nothing
             # the other evidence holds when the model quoted the wrong sentence.
             self._lead_with_evidence(answer, names_held, pointed=trusted)
+        self._state_only_when_sure(answer)
         yield self._done(reader, answer)
 
     def _lead_with_evidence(self, answer: Answer, names_held: bool, pointed: bool = False) -> None:
@@ -363,6 +368,20 @@ class ChatEngine:
         else:
             lead = SPAN_LEAD[language].format(span=span.text)
             answer.span, answer.path, answer.answer = span, "span", f"{lead}\n\n{_quotes(evidence, span)}"
+
+    def _state_only_when_sure(self, answer: Answer) -> None:
+        """The reply or the marked words stay the answer only when their confidence reaches the setting's;
+        below it the evidence stands alone, unmarked."""
+        question, language = answer.standalone, answer.language
+        if answer.path == "reply":
+            answer.statement = reply_statement(question, answer.reply, answer.evidence, language, self.analyzer)
+        elif answer.path == "span" and answer.span is not None:
+            answer.statement = span_statement(question, answer.span, answer.evidence, language, self.analyzer)
+        if answer.statement is None or answer.statement.confidence >= self.settings.min_statement_confidence:
+            return
+        lead = EVIDENCE_LEAD if answer.evidence else UNSUPPORTED
+        answer.span, answer.path = None, "evidence" if answer.evidence else "unsupported"
+        answer.answer = f"{lead[language]} {_quotes(answer.evidence)}"
 
     def _span(self, question: str, evidence: list[Evidence], language: Language, reply: str) -> Span | None:
         """The words that answer, in the first evidence sentence (best first) where they can be told apart."""

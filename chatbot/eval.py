@@ -25,7 +25,13 @@ it and, among them, answer_contains. ``answerable_confident`` and
 on-topic questions its documents do not answer (benchmarks/unanswerable/,
 written for this product), whose answer presents something as the answer
 (the reply or the evidence led with) rather than not found or "not clearly
-supported".
+supported". ``stated_right`` / ``stated_wrong``: the share of questions whose
+page states an answer — the model's reply, or the words marked in bold — that
+holds a gold answer (a span by the span_contains length rule) / that does not;
+``unanswerable_stated``: the share of the unanswerable questions given one;
+``statement_curve``: those three as the confidence a statement needs
+(RAG_MIN_STATEMENT_CONFIDENCE) moves. ``--records FILE`` writes each
+question's answer, statement and signals (JSON lines) for reading by hand.
 """
 
 from __future__ import annotations
@@ -44,8 +50,11 @@ from settings import REPO_ROOT, Settings
 from .engine import Answer, ChatEngine
 from .language import detect_language
 from .retrieve import Passage
+from .statement import Statement
 
 KS = (1, 5, 10)
+CURVE = tuple(round(0.1 * step, 1) for step in range(11))  # statement confidences the trade-off is read at
+STATED = ("reply", "span")
 # Each ranker alone, as fusion weights (dense, BM25 terms, BM25 Hangul bigrams).
 SINGLE_RANKERS = {"dense": (1.0, 0.0, 0.0), "bm25": (0.0, 1.0, 0.0), "bigrams": (0.0, 0.0, 1.0)}
 _CITATION = re.compile(r"\[(\d+)\]")
@@ -77,6 +86,11 @@ def span_holds(span: str, answers: list[str]) -> bool:
     return any(normalise(gold) in normalise(span) and len(span) <= max(2 * len(gold), 20) for gold in answers)
 
 
+def statement_holds(statement: Statement, answers: list[str]) -> bool:
+    """The stated words hold a gold answer: a reply contains one; a span holds one and is not much longer."""
+    return contains_answer(statement.text, answers) if statement.via == "reply" else span_holds(statement.text, answers)
+
+
 def load_questions(folder: Path, limit: int | None) -> dict[str, list[Question]]:
     by_lang: dict[str, list[Question]] = {}
     with open(folder / "questions.jsonl", encoding="utf-8") as lines:
@@ -98,7 +112,7 @@ def eval_settings(settings: Settings, folder: Path, store: Path | None) -> Setti
 
 def run_eval(
     settings: Settings, folder: Path, store: Path | None = None, retrieval_only: bool = False,
-    limit: int | None = None, progress: bool = False,
+    limit: int | None = None, progress: bool = False, records: Path | None = None,
 ) -> dict[str, dict]:
     scoped = eval_settings(settings, folder, store)
     engine = ChatEngine(scoped)  # the LLM loads on the first answer, so retrieval-only runs never load it
@@ -107,11 +121,12 @@ def run_eval(
         print(f"eval: {len(report.failed)} corpus files failed to ingest", file=sys.stderr)
     unanswerable = load_unanswerable(folder)
     results = {}
+    log = _Records(records)
     for lang, questions in load_questions(folder, limit).items():
-        results[lang] = _evaluate(engine, questions, retrieval_only, progress)
+        results[lang] = _evaluate(engine, questions, retrieval_only, progress, log)
         if not retrieval_only and unanswerable.get(lang):
-            results[lang]["unanswerable_confident"] = _confident_share(engine, unanswerable[lang])
-            results[lang]["unanswerable_n"] = len(unanswerable[lang])
+            results[lang].update(_unanswerable(engine, unanswerable[lang], log))
+    log.close()
     return results
 
 
@@ -127,16 +142,57 @@ def load_unanswerable(folder: Path) -> dict[str, list[str]]:
     return by_lang
 
 
-def _confident_share(engine: ChatEngine, questions: list[str]) -> float:
-    return round(sum(engine.ask(q).path in CONFIDENT for q in questions) / len(questions), 3)
+def _unanswerable(engine: ChatEngine, questions: list[str], log: _Records) -> dict:
+    answers = [engine.ask(q) for q in questions]
+    for answer in answers:
+        log.write(answer, None)
+    n = len(answers)
+    curve = [{"min_confidence": t, "stated": round(sum(_would_state(a, t) for a in answers) / n, 3)} for t in CURVE]
+    return {"unanswerable_confident": round(sum(a.path in CONFIDENT for a in answers) / n, 3),
+            "unanswerable_stated": round(sum(a.path in STATED for a in answers) / n, 3),
+            "unanswerable_n": n, "unanswerable_statement_curve": curve}
 
 
-def _evaluate(engine: ChatEngine, questions: list[Question], retrieval_only: bool, progress: bool) -> dict:
+def _would_state(answer: Answer, threshold: float) -> bool:
+    """The answer's statement would be shown at this confidence threshold (withheld ones kept theirs)."""
+    return answer.statement is not None and answer.statement.confidence >= threshold
+
+
+class _Records:
+    """Each question's answer as JSON lines, for reading by hand (``--records``); nothing without a path."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._file = open(path, "w", encoding="utf-8") if path else None
+
+    def write(self, answer: Answer, question: Question | None) -> None:
+        if self._file is None:
+            return
+        statement = answer.statement
+        record = {
+            "lang": answer.language, "question": answer.question, "answerable": question is not None,
+            "answers": question.answers if question else [], "doc": question.doc if question else None,
+            "path": answer.path, "reply": answer.reply, "span": answer.span.text if answer.span else None,
+            "evidence": [e.sentence for e in answer.evidence],
+            "statement": None if statement is None else {
+                "via": statement.via, "text": statement.text, "confidence": statement.confidence,
+                "signals": statement.signals,
+                "holds": question is not None and statement_holds(statement, question.answers)},
+        }
+        print(json.dumps(record, ensure_ascii=False), file=self._file, flush=True)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+def _evaluate(engine: ChatEngine, questions: list[Question], retrieval_only: bool, progress: bool,
+              log: _Records) -> dict:
     hybrid = _RetrievalScore()
     singles = {name: _RetrievalScore() for name in SINGLE_RANKERS}
     chunks = _RetrievalScore()  # the fused chunks alone: no sentence re-ranking, no neighbours
     answers: list[Answer] = []
     answer_contains = reply_contains = evidence_contains = span_contains = cites_gold = in_prompt = 0
+    holds: list[bool] = []  # per answer: its statement (stated or withheld) holds a gold answer
     paths: dict[str, list[bool]] = {}
     prompt_passages: list[int] = []
     for number, q in enumerate(questions, start=1):
@@ -157,6 +213,8 @@ def _evaluate(engine: ChatEngine, questions: list[Question], retrieval_only: boo
             reply_contains += contains_answer(answer.reply, q.answers)
             evidence_contains += contains_answer(" ".join(e.sentence for e in answer.evidence), q.answers)
             cites_gold += any(_is_gold(p, q) for p in _cited(answer))
+            holds.append(answer.statement is not None and statement_holds(answer.statement, q.answers))
+            log.write(answer, q)
         if progress:
             print(f"\r{q.lang}: {number}/{len(questions)}", end="", file=sys.stderr, flush=True)
     if progress:
@@ -173,6 +231,13 @@ def _evaluate(engine: ChatEngine, questions: list[Question], retrieval_only: boo
             "evidence_contains": round(evidence_contains / n, 3),
             "span_contains": round(span_contains / n, 3),
             "answerable_confident": round(sum(a.path in CONFIDENT for a in answers) / n, 3),
+            "stated_right": round(sum(a.path in STATED and h for a, h in zip(answers, holds)) / n, 3),
+            "stated_wrong": round(sum(a.path in STATED and not h for a, h in zip(answers, holds)) / n, 3),
+            "statement_curve": [
+                {"min_confidence": t,
+                 "stated_right": round(sum(_would_state(a, t) and h for a, h in zip(answers, holds)) / n, 3),
+                 "stated_wrong": round(sum(_would_state(a, t) and not h for a, h in zip(answers, holds)) / n, 3)}
+                for t in CURVE],
             "paths": {path: {"share": round(len(hits) / n, 3), "answer_contains": round(sum(hits) / len(hits), 3)}
                       for path, hits in sorted(paths.items())},
             "supported": round(sum(a.supported for a in answered) / n, 3),

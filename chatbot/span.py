@@ -77,6 +77,8 @@ class Span:
     end: int
     text: str
     sentence: int = 0  # which of the answer's evidence sentences holds it
+    said: bool = False  # the model's reply names these words too
+    choices: int = 1  # distinct runs of the sentence that fit the question (1: no other could be it)
 
 
 @dataclass(frozen=True)
@@ -114,10 +116,10 @@ def answer_span(question: str, sentence: str, language: Language, analyzer: Anal
     if not fitting:
         return None
     anchors = _anchors(sentence, question_terms, analyzer)
-    reply_text = _squeeze(reply)
+    reply_text = squeeze(reply)
 
     def said(candidate: Candidate) -> bool:
-        return bool(reply_text) and _squeeze(sentence[candidate.start:candidate.end]) in reply_text
+        return bool(reply_text) and squeeze(sentence[candidate.start:candidate.end]) in reply_text
 
     def score(candidate: Candidate) -> float:
         value = REPLY_WEIGHT * said(candidate)  # the model's reply names it
@@ -130,7 +132,8 @@ def answer_span(question: str, sentence: str, language: Language, analyzer: Anal
     best = max(fitting, key=score)
     if kind == "thing" and not said(best):
         return None  # "what ...": any noun could be it; without the reply's word for it, a guess
-    return Span(best.start, best.end, sentence[best.start:best.end])
+    choices = len({squeeze(sentence[c.start:c.end]) for c in fitting})
+    return Span(best.start, best.end, sentence[best.start:best.end], said=said(best), choices=choices)
 
 
 def _distance(candidate: Candidate, anchor: int) -> int:
@@ -143,14 +146,14 @@ def _pointed(sentence: str, reply: str, question_terms: set[str], analyzer: Anal
     """The longest run of the sentence's words that the reply also says, without the question's words at
     its ends; None when the reply shares no new word with the sentence."""
     words = list(re.finditer(r"[^\s,;:()“”\"]+", sentence))
-    said = _squeeze(reply)
+    said = squeeze(reply)
     if not said:
         return None
     best: tuple[int, int] | None = None
     for i in range(len(words)):
         for j in range(i, len(words)):
             text = sentence[words[i].start():words[j].end()]
-            if _squeeze(text) not in said:
+            if squeeze(text) not in said:
                 break
             if best is None or words[j].end() - words[i].start() > best[1] - best[0]:
                 best = (i, j)
@@ -245,7 +248,8 @@ def _anchors(sentence: str, question_terms: set[str], analyzer: Analyzer) -> lis
     return anchors
 
 
-def _squeeze(text: str) -> str:
+def squeeze(text: str) -> str:
+    """The text as the span's comparisons see it: no spacing, one case."""
     return re.sub(r"\s+", "", text).lower()
 
 

@@ -81,12 +81,29 @@ def test_eval_on_a_pack_of_the_same_layout(tmp_path: Path, models: Path) -> None
     assert "answer_contains" not in report["en"]
     assert (tmp_path / "data" / "eval" / "pack").is_dir()  # its own store, not the production one
 
-    full = json.loads(chatbot_cli(settings, "eval", str(pack), "--limit", "1", "--json").stdout)
+    records = tmp_path / "records.jsonl"
+    full = json.loads(chatbot_cli(settings, "eval", str(pack), "--limit", "1", "--json", "--records",
+                                  str(records)).stdout)
     assert full["en"]["n"] == 1
     assert {"answer_contains", "reply_contains", "evidence_contains", "cites_gold", "prompt_tokens_p50",
-            "ttft_p50_s", "hit_token_limit"} <= set(full["en"])
+            "ttft_p50_s", "hit_token_limit", "stated_right", "stated_wrong"} <= set(full["en"])
     # One sentence per file: the evidence is the gold sentence whatever the model writes.
     assert full["en"]["evidence_contains"] == 1.0
+    # What the page states, counted from each answer's own record: stated (a reply or a bold) and right or not.
+    lines = [json.loads(line) for line in records.read_text().splitlines()]
+    assert [(r["lang"], r["question"]) for r in lines] == [("en", questions[0]["question"]),
+                                                           ("ko", questions[2]["question"])]
+    for record in lines:
+        metrics, statement = full[record["lang"]], record["statement"]
+        stated = record["path"] in ("reply", "span")
+        assert metrics["stated_right"] == float(stated and statement["holds"])
+        assert metrics["stated_wrong"] == float(stated and not statement["holds"])
+        assert (statement is None) == (record["path"] not in ("reply", "span"))  # nothing withheld at 0
+        # The curve at 0 is what the default (state everything) shows; at 1.0 beyond, fewer or as many.
+        curve = metrics["statement_curve"]
+        assert (curve[0]["stated_right"], curve[0]["stated_wrong"]) == (metrics["stated_right"],
+                                                                        metrics["stated_wrong"])
+        assert all(a["stated_right"] >= b["stated_right"] for a, b in zip(curve, curve[1:]))
 
 
 def test_users_commands(settings: Settings) -> None:

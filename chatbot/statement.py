@@ -1,0 +1,96 @@
+"""What the page states as the answer — the model's reply, or the words marked in the evidence — and how
+sure the product is of it.
+
+An employee reads the bold words (or the reply) first and copies them into
+their mail: a confidently marked wrong number does more harm than the
+evidence sentence alone. So each statement gets a confidence from what can be
+seen without the gold answer — whether the model and the span rules name the
+same words, whether the sentence offers one candidate of the kind asked or
+several, whether the sentence holds the question's terms — and below
+``RAG_MIN_STATEMENT_CONFIDENCE`` the answer shows the evidence sentence
+without a bold and without a reply. The rule and its threshold are measured
+in docs/BENCHMARKS.md on a half of the dev pack they were not chosen on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from storage import Analyzer
+
+from .evidence import CITATION, FRAMING, Evidence
+from .language import Language
+from .span import TYPED, Span, answer_span, asked_for, question_names, squeeze
+
+Via = Literal["reply", "span"]
+
+
+@dataclass(frozen=True)
+class Statement:
+    via: Via
+    text: str  # the reply, or the span's words
+    confidence: float  # 0 to 1
+    signals: dict[str, float] = field(default_factory=dict)  # what the confidence was read from (eval records)
+
+
+def reply_statement(question: str, reply: str, evidence: list[Evidence], language: Language,
+                    analyzer: Analyzer) -> Statement:
+    """The model's reply as the answer: sure when the span rules, on their own, find the same words."""
+    kind = asked_for(question, language)
+    rules = _rules_span(question, evidence, language, analyzer)
+    signals = {
+        "typed": float(kind in TYPED),
+        "agree": float(rules is not None and squeeze(rules.text) in squeeze(reply)),
+        "choices": float(rules.choices if rules else 0),
+        "coverage": _coverage(question, evidence[0].sentence if evidence else "", language, analyzer),
+        "in_top": _held(reply, question, evidence[0].sentence if evidence else "", analyzer),
+        "words": float(len(CITATION.sub(" ", reply).split())),
+    }
+    return Statement("reply", reply, confidence(signals), signals)
+
+
+def span_statement(question: str, span: Span, evidence: list[Evidence], language: Language,
+                   analyzer: Analyzer) -> Statement:
+    """The words marked in an evidence sentence: sure when the reply named them too and no rival fits."""
+    kind = asked_for(question, language)
+    signals = {
+        "typed": float(kind in TYPED),
+        "agree": float(span.said),
+        "choices": float(span.choices),
+        "coverage": _coverage(question, evidence[span.sentence].sentence, language, analyzer),
+        "top": float(span.sentence == 0),
+        "words": float(len(span.text.split())),
+    }
+    return Statement("span", span.text, confidence(signals), signals)
+
+
+def confidence(signals: dict[str, float]) -> float:
+    """Placeholder until measured: every statement as sure as any other."""
+    return 1.0
+
+
+def _rules_span(question: str, evidence: list[Evidence], language: Language, analyzer: Analyzer) -> Span | None:
+    """The span the rules mark without the model's reply, in the first evidence sentence that has one."""
+    for number, item in enumerate(evidence):
+        span = answer_span(question, item.sentence, language, analyzer)
+        if span is not None:
+            return Span(span.start, span.end, span.text, number, span.said, span.choices)
+    return None
+
+
+def _coverage(question: str, sentence: str, language: Language, analyzer: Analyzer) -> float:
+    """Share of the question's terms (its names aside) that the sentence holds."""
+    names = {t for name in question_names(question, language, analyzer) for t in analyzer.terms(name)}
+    key = set(analyzer.terms(question)) - names
+    if not key:
+        return 1.0
+    return len(key & set(analyzer.terms(sentence))) / len(key)
+
+
+def _held(reply: str, question: str, sentence: str, analyzer: Analyzer) -> float:
+    """Share of the reply's own terms (not the question's, not framing) that the sentence holds."""
+    terms = set(analyzer.terms(CITATION.sub(" ", reply))) - set(analyzer.terms(question)) - FRAMING
+    if not terms:
+        return 0.0
+    return len(terms & set(analyzer.terms(sentence))) / len(terms)
