@@ -162,10 +162,11 @@ class Settings(BaseSettings):
         description="Share of a reply's content words the passages (or the question) must contain for it to be "
         "shown as the answer; 1: every word (only real words).",
     )
-    min_statement_confidence: float = Field(
-        0.0, ge=0, le=1,
-        description="The model's reply or the words marked in the evidence are stated as the answer only at this "
-        "confidence or above (chatbot/statement.py); below it the evidence is shown unmarked.",
+    min_statement_confidence: dict[str, float] = Field(
+        default_factory=lambda: {"en": 0.45, "ko": 0.45},
+        description="Per question language: the model's reply or the words marked in the evidence are stated as "
+        "the answer only at this confidence or above (chatbot/statement.py); below it the evidence is shown "
+        "unmarked.",
     )
     stop: list[str] = Field(
         default_factory=lambda: ["\n\n", "\nQuestion:", "Context:"],

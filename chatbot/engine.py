@@ -377,7 +377,8 @@ class ChatEngine:
             answer.statement = reply_statement(question, answer.reply, answer.evidence, language, self.analyzer)
         elif answer.path == "span" and answer.span is not None:
             answer.statement = span_statement(question, answer.span, answer.evidence, language, self.analyzer)
-        if answer.statement is None or answer.statement.confidence >= self.settings.min_statement_confidence:
+        if answer.statement is None or answer.statement.confidence >= self.settings.min_statement_confidence.get(
+                language, 0.0):
             return
         lead = EVIDENCE_LEAD if answer.evidence else UNSUPPORTED
         answer.span, answer.path = None, "evidence" if answer.evidence else "unsupported"

@@ -58,11 +58,21 @@ FRAMING = {"answer", "question", "document", "passag", "context", "accord", "men
 CITATION = re.compile(r"\[\d+\]")
 
 
+# A reply that ends as a question asks back rather than answers: the 135M model often repeats the
+# question's form with a word changed ("12자 이상이어야 하나요?" for "몇 자 이상이어야 하나요?").
+ASKS_BACK = re.compile(r"(\?|(나요|까요|[는은인]가요?|니까|ㅂ니까|습니까|을까|일까|는지요)[.。]?)\s*$")
+
+
+def asks_back(reply: str) -> bool:
+    return bool(ASKS_BACK.search(CITATION.sub("", reply).strip()))
+
+
 def support(reply: str, question: str, context: str, analyzer: Analyzer) -> float:
     """Share of the reply's own terms (those not in the question, nor framing words, nor its citations)
-    found in the context the model was given; 0 for a reply that only repeats the question, or is empty."""
+    found in the context the model was given; 0 for a reply that only repeats the question, asks back,
+    or is empty."""
     terms = set(analyzer.terms(CITATION.sub(" ", reply))) - set(analyzer.terms(question)) - FRAMING
-    if not terms:
+    if not terms or asks_back(reply):
         return 0.0
     return len(terms & set(analyzer.terms(context))) / len(terms)
 

@@ -13,14 +13,17 @@ on): searches, answers and counts hold only what their groups may read.
             number of questions before this one changes),
             {"type": "token", "text"}...,
             {"type": "done", "answer", "found", "supported", "reply", "evidence", "span", "path",
-             "sources", "usage", "ttft_s"}; usage: {"prompt_tokens", "completion_tokens",
+             "confidence", "sources", "usage", "ttft_s"}; usage: {"prompt_tokens", "completion_tokens",
              "cached_tokens" (prompt tokens the model's KV cache already held; null from a model server)}
          The done event's "answer" is final: when the passages do not support the
          model's reply ("supported": false) it leads with the evidence instead of
          the streamed text, with "span" (the evidence's words that answer) marked
          in it where they can be told apart. "path" says how the answer was made:
          "reply", "span", "evidence", "unsupported" (the evidence does not clearly
-         answer, and the answer says so) or "not_found". evidence: [{"source", "page", "location",
+         answer, and the answer says so) or "not_found". "confidence" (0-1) is how sure
+         the product is of the reply or the marked words; below RAG_MIN_STATEMENT_CONFIDENCE
+         neither is stated and the evidence stands unmarked (null: there was nothing to
+         state). evidence: [{"source", "page", "location",
          "sentence", "passage"}], passage being the source's number [n].
          When the language model fails midway (its server is down), the last
          line is {"type": "error", "error"} instead of "done".
