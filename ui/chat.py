@@ -47,6 +47,7 @@ CSS = """
 #sources .source-links { display: flex; gap: 16px; font-size: 0.9em; margin: 6px 0 2px; }
 #sources .evidence { border-left: 3px solid #f59e0b; margin: 4px 0; padding: 2px 10px; }
 #sources .evidence cite { display: block; font-size: 0.85em; opacity: 0.75; }
+#chats-panel { order: -1; }
 #account .account { text-align: right; font-size: 0.9em; }
 #account button { margin-left: 8px; padding: 2px 10px; border: 1px solid var(--border-color-primary);
                   border-radius: 6px; background: none; cursor: pointer; }
@@ -112,23 +113,12 @@ def build(engine: ChatEngine, conversations: Conversations, rate_limit: WindowLi
                                 elem_id="language", scale=0)
         status = gr.Markdown(elem_id="status")
         with gr.Row():
-            with gr.Column(scale=1, min_width=220, elem_id="chats-panel"):
-                chats = gr.Radio(choices=[], elem_id="chats", interactive=True)
-                no_chats = gr.Markdown(elem_id="no-chats")
-                with gr.Group():
-                    chat_name = gr.Textbox(elem_id="chat-name", max_length=200)
-                    with gr.Row():
-                        rename = gr.Button(size="sm", elem_id="rename")
-                        delete = gr.Button(size="sm", variant="stop", elem_id="delete")
-                export = gr.HTML(elem_id="export")
-                # The open chat's id: held by the browser and sent with each request, so any front-end
-                # can go on with it (docs/DEPLOY.md, scale-out).
-                chat_id = gr.Textbox(visible=False, elem_id="chat-id")
-                # Which answer each assistant message is (message index -> answer id), for its thumbs.
-                answer_ids = gr.JSON({}, visible=False, elem_id="answer-ids")
-            with gr.Column(scale=4):
+            # The conversation's column comes first in the page (the question is the first text box a screen
+            # reader or a script finds); CSS shows the chats' panel on its left.
+            with gr.Column(scale=4, elem_id="chat-column"):
                 conversation = gr.Chatbot(elem_id="conversation", height=420, show_label=False,
                                           buttons=["copy", "copy_all"])
+                sources = gr.HTML(elem_id="sources")  # the evidence and sources right under the answer
                 with gr.Row():
                     question = gr.Textbox(show_label=False, elem_id="question", scale=5, autofocus=True,
                                           lines=1, max_lines=6)  # Enter sends; Shift+Enter starts a new line
@@ -140,11 +130,27 @@ def build(engine: ChatEngine, conversations: Conversations, rate_limit: WindowLi
                 with gr.Row():
                     comment = gr.Textbox(elem_id="comment", scale=5, max_length=2000)
                     send_comment = gr.Button(size="sm", elem_id="send-comment", scale=1)
-                # Administrators only (shown to them on load; the engine refuses anyone else's correction).
-                with gr.Row(visible=False) as correction_row:
-                    correction = gr.Textbox(elem_id="correction", scale=5, max_length=2000)
-                    send_correction = gr.Button(size="sm", elem_id="send-correction", scale=1)
-                sources = gr.HTML(elem_id="sources")
+                # Signed-in administrators only, folded (shown to them on load; the engine refuses anyone
+                # else's correction).
+                with gr.Accordion(open=False, visible=False, elem_id="correction-box") as correction_row:
+                    with gr.Row():
+                        correction = gr.Textbox(elem_id="correction", scale=5, max_length=2000)
+                        send_correction = gr.Button(size="sm", elem_id="send-correction", scale=1)
+            with gr.Column(scale=1, min_width=220, elem_id="chats-panel"):
+                chats = gr.Radio(choices=[], elem_id="chats", interactive=True)
+                no_chats = gr.Markdown(elem_id="no-chats")
+                # Rename and delete act on the open chat: shown only when there is one.
+                with gr.Group(visible=False, elem_id="chat-actions") as chat_actions:
+                    chat_name = gr.Textbox(elem_id="chat-name", max_length=200)
+                    with gr.Row():
+                        rename = gr.Button(size="sm", elem_id="rename")
+                        delete = gr.Button(size="sm", variant="stop", elem_id="delete")
+                export = gr.HTML(elem_id="export")
+                # The open chat's id: held by the browser and sent with each request, so any front-end
+                # can go on with it (docs/DEPLOY.md, scale-out).
+                chat_id = gr.Textbox(visible=False, elem_id="chat-id")
+                # Which answer each assistant message is (message index -> answer id), for its thumbs.
+                answer_ids = gr.JSON({}, visible=False, elem_id="answer-ids")
 
         def labels(code: str, request: gr.Request) -> list:
             words = TEXT[code]
@@ -158,13 +164,14 @@ def build(engine: ChatEngine, conversations: Conversations, rate_limit: WindowLi
                     gr.update(label=words["conversation_label"]), gr.update(label=words["chats"]),
                     gr.update(label=words["rename_label"]), gr.update(value=words["rename"]),
                     gr.update(value=words["delete"]), gr.update(label=words["comment_label"]),
-                    gr.update(value=words["send_comment"]), gr.update(visible=reader.sees_all),
+                    gr.update(value=words["send_comment"]),
+                    gr.update(visible=show_account and reader.sees_all, label=words["correction_label"]),
                     gr.update(label=words["correction_label"]), gr.update(value=words["send_correction"])]
 
         label_outputs = [language, title, account, status, question, send, new_chat, examples_label, *examples,
                          conversation, chats, chat_name, rename, delete, comment, send_comment, correction_row,
                          correction, send_correction]
-        opened = [conversation, sources, chat_id, chats, no_chats, chat_name, export, answer_ids]
+        opened = [conversation, sources, chat_id, chats, no_chats, chat_name, export, chat_actions, answer_ids]
 
         def shown(owner: str, code: str, chat: Conversation | None) -> list:
             """The page's chat parts for this open chat (None: a new, empty one)."""
@@ -180,6 +187,7 @@ def build(engine: ChatEngine, conversations: Conversations, rate_limit: WindowLi
                 "" if listed else TEXT[code]["no_chats"],
                 chat.title if chat else "",
                 _export(chat.id, code) if chat else "",
+                gr.update(visible=chat is not None),
                 {str(2 * n + 1): turn.details["id"] for n, turn in enumerate(turns) if "id" in turn.details},
             ]
 
@@ -211,13 +219,13 @@ def build(engine: ChatEngine, conversations: Conversations, rate_limit: WindowLi
                     request: gr.Request) -> Iterator[list]:
             message = (message or "").strip()
             if not message:
-                yield [history, "", *[gr.update()] * 7]
+                yield [history, "", *[gr.update()] * 8]
                 return
             earlier = [_text(turn["content"]) for turn in history if turn["role"] == "user"]
             history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
             if wait := rate_limit.take(request.state.limit_key):  # said in the bubble; the page goes on
                 history[-1]["content"] = f"⏳ {TEXT[code]['rate_limited'].format(seconds=wait)}"
-                yield [history, "", *[gr.update()] * 7]
+                yield [history, "", *[gr.update()] * 8]
                 return
             panel = ""
             events = _failing_as_none(engine.stream(message, earlier, reader=request.state.reader))
@@ -225,7 +233,7 @@ def build(engine: ChatEngine, conversations: Conversations, rate_limit: WindowLi
             for event in events:
                 if event is None:  # the model failed: the bubble says so, and the page goes on
                     history[-1]["content"] = f"⚠️ {TEXT[code]['llm_down']}"
-                    yield [history, "", panel, *[gr.update()] * 6]
+                    yield [history, "", panel, *[gr.update()] * 7]
                     return
                 if isinstance(event, SourcesEvent):
                     panel = render_sources([p.to_json() for p in event.sources], event.found, code)
@@ -245,7 +253,7 @@ def build(engine: ChatEngine, conversations: Conversations, rate_limit: WindowLi
                     ids = {**(ids or {}), str(len(history) - 1): event.answer.id}
                     yield [history, "", panel, *shown(owner, code, conversations.get(owner, chosen))[2:-1], ids]
                     return
-                yield [history, "", panel, *[gr.update()] * 6]
+                yield [history, "", panel, *[gr.update()] * 7]
 
         def rate(data: gr.LikeData, ids: dict, request: gr.Request) -> None:
             answer_id = (ids or {}).get(str(data.index if isinstance(data.index, int) else data.index[0]))
@@ -270,7 +278,8 @@ def build(engine: ChatEngine, conversations: Conversations, rate_limit: WindowLi
 
         page.load(on_load, outputs=[*label_outputs, *opened]).then(None, js=NAME_GROUPS)
         language.change(labels, inputs=language, outputs=label_outputs).then(None, js=NAME_GROUPS)
-        answer_outputs = [conversation, question, sources, chat_id, chats, no_chats, chat_name, export, answer_ids]
+        answer_outputs = [conversation, question, sources, chat_id, chats, no_chats, chat_name, export, chat_actions,
+                          answer_ids]
         chat_io = dict(inputs=[question, conversation, chat_id, language, answer_ids], outputs=answer_outputs)
         answering = [question.submit(respond, **chat_io), send.click(respond, **chat_io)]
         answering += [button.click(respond, inputs=[button, conversation, chat_id, language, answer_ids],

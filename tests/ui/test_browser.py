@@ -185,6 +185,11 @@ def test_the_page_is_usable_from_the_keyboard_alone_with_named_controls(page) ->
         assert page.get_by_role(role, name=name).count() >= 1, (role, name)
     focused = "() => document.activeElement === document.querySelector('#question textarea')"
     assert page.evaluate(focused)  # the question box has the focus from the start
+    # ... and is the first text box of the page (a screen reader's or a script's first stop), and the open
+    # chat's rename and delete are not offered before there is a chat.
+    assert page.evaluate("() => document.querySelector('textarea, input[type=text]').closest('#question') !== null")
+    assert not page.locator("#rename").is_visible() and not page.locator("#delete").is_visible()
+    screenshot(page, "layout-before-a-chat")
     page.keyboard.type("수습 기간은")
     page.keyboard.press("Shift+Enter")  # a new line, not a send
     page.keyboard.type("얼마나 되나요?")
@@ -195,6 +200,12 @@ def test_the_page_is_usable_from_the_keyboard_alone_with_named_controls(page) ->
     assert "3개월" in answer
     page.wait_for_function(focused)  # back in the box for the next question
     assert page.input_value("#question textarea") == ""
+    # The evidence and sources stand right under the answer, before the question box and the feedback.
+    order = page.evaluate("""() => ['#conversation', '#sources', '#question', '#comment']
+        .map(s => document.querySelector(s)).map((e, i, all) => i === 0 ||
+            Boolean(all[i - 1].compareDocumentPosition(e) & Node.DOCUMENT_POSITION_FOLLOWING))""")
+    assert order == [True] * 4, order
+    assert page.locator("#delete").is_visible()  # now there is a chat to delete
 
     # Tab reaches the sources; Enter opens or closes one.
     for _ in range(80):
@@ -259,13 +270,15 @@ def test_an_answer_is_rated_and_commented_in_the_page(page, server_settings) -> 
     page.click("#send-comment")
     page.get_by_text("의견이 저장되었습니다").first.wait_for(timeout=30_000)
     assert (latest().rating, latest().comment) == ("up", "12자라는 답이 맞습니다")
-    assert not page.locator("#correction").is_visible()  # corrections are for administrators
+    assert not page.locator("#correction-box").is_visible()  # corrections are for administrators
     screenshot(page, "feedback")
 
 
 @pytest.mark.parametrize("page", ["boss"], indirect=True)
 def test_an_administrator_corrects_an_answer_in_the_page(page, server_settings) -> None:
     ask_in_page(page, "연차 휴가는 며칠인가요?", answers=1)
+    assert not page.locator("#correction").is_visible()  # folded until the administrator opens it
+    page.locator("#correction-box").get_by_role("button").first.click()
     page.fill("#correction textarea", "15일 [1]")
     page.click("#send-correction")
     page.get_by_text("수정 답변이 저장되었습니다").first.wait_for(timeout=30_000)
