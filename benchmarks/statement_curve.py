@@ -4,9 +4,11 @@ on the half of the questions the rule was chosen on, on the half it was not, and
     make eval JSON=1 RECORDS=records.jsonl          # every answer, its statement and the statement's signals
     .venv/bin/python -m benchmarks.statement_curve records.jsonl [--json]
 
-The split is made once, by the question's text (SHA-1, first byte even:
-"tune"; odd: "held-out"), so it never changes between runs and a question
-is always on the same side. The confidence of each statement is recomputed
+The pack's questions are split once, by the question's text (SHA-1, first
+byte even: "tune"; odd: "held-out"), so the split never changes between runs
+and a question is always on the same side. The unanswerable questions carry
+their half in their file (benchmarks/unanswerable/NAME.jsonl, "half"): the
+first 40, which tuned earlier checks, are all on the tuning side. The confidence of each statement is recomputed
 from its recorded signals with the current rule (chatbot/statement.py), so
 a change of the rule is measured without running the model again.
 """
@@ -19,6 +21,7 @@ import json
 from pathlib import Path
 
 from chatbot.statement import confidence
+from settings import REPO_ROOT
 
 THRESHOLDS = tuple(round(0.05 * step, 2) for step in range(21))
 HALVES = ("tune", "held-out", "all")
@@ -26,6 +29,11 @@ HALVES = ("tune", "held-out", "all")
 
 def half(question: str) -> str:
     return "tune" if hashlib.sha1(question.encode("utf-8")).digest()[0] % 2 == 0 else "held-out"
+
+
+def unanswerable_halves(path: Path) -> dict[str, str]:
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    return {item["question"]: item["half"] for item in map(json.loads, lines)}
 
 
 def curve(records: list[dict]) -> list[dict]:
@@ -41,26 +49,30 @@ def curve(records: list[dict]) -> list[dict]:
     return points
 
 
-def report(records: list[dict]) -> dict:
+def report(records: list[dict], unanswerable: dict[str, str]) -> dict:
     """{language: {answerable|unanswerable: {half: curve}}}."""
+    def side(record: dict) -> str:
+        return half(record["question"]) if record["answerable"] else unanswerable[record["question"]]
+
     result: dict = {}
     for lang in sorted({r["lang"] for r in records}):
         for kind, answerable in (("answerable", True), ("unanswerable", False)):
             chosen = [r for r in records if r["lang"] == lang and r["answerable"] == answerable]
             if chosen:
                 result.setdefault(lang, {})[kind] = {
-                    name: curve([r for r in chosen if name == "all" or half(r["question"]) == name])
-                    for name in HALVES}
+                    name: curve([r for r in chosen if name == "all" or side(r) == name]) for name in HALVES}
     return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("records", type=Path)
+    parser.add_argument("--unanswerable", type=Path, default=REPO_ROOT / "benchmarks" / "unanswerable" / "dev.jsonl",
+                        help="the unanswerable questions of the records' pack, with their halves")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     records = [json.loads(line) for line in args.records.read_text(encoding="utf-8").splitlines() if line]
-    result = report(records)
+    result = report(records, unanswerable_halves(args.unanswerable))
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
         return

@@ -169,7 +169,7 @@ class _Records:
             return
         statement = answer.statement
         record = {
-            "lang": answer.language, "question": answer.question, "answerable": question is not None,
+            "lang": question.lang if question else answer.language, "question": answer.question, "answerable": question is not None,
             "answers": question.answers if question else [], "doc": question.doc if question else None,
             "path": answer.path, "reply": answer.reply, "span": answer.span.text if answer.span else None,
             "evidence": [e.sentence for e in answer.evidence],
