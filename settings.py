@@ -248,6 +248,28 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Addresses or networks (comma-separated) whose TRUSTED_HEADER is believed; no one else's.",
     )
+    # the company directory (docs/SECURITY.md): off unless LDAP_URL is set
+    ldap_url: str | None = Field(
+        None, description="Sign in against this directory, e.g. ldaps://dc1.corp.example:636 (ldap:// uses StartTLS).",
+    )
+    ldap_bind_dn: str = Field("", description="The service account that searches the directory.")
+    ldap_bind_password_file: Path | None = Field(None, description="A file holding the service account's password.")
+    ldap_user_base: str = Field("", description="Where users are searched, e.g. ou=people,dc=corp,dc=example.")
+    ldap_user_attribute: str = Field(
+        "uid", description="The attribute the typed name is matched against: uid (OpenLDAP), sAMAccountName (AD).",
+    )
+    ldap_group_base: str = Field(
+        "", description="Where groups (groupOfNames, posixGroup) are searched; empty: memberOf alone.",
+    )
+    ldap_group_map: dict[str, str] = Field(
+        default_factory=dict,
+        description="Directory group DN -> product group name; unmapped groups are named by their CN.",
+    )
+    ldap_ca_file: Path | None = Field(None, description="The company CA that signed the directory's certificate.")
+    ldap_timeout: float = Field(5.0, gt=0, description="Seconds to wait for the directory.")
+    ldap_refresh_minutes: float = Field(
+        15.0, gt=0, description="A directory user's groups are read again at least this often (sessions, API keys).",
+    )
     audit_text: Literal["plain", "hash"] = Field(
         "plain", description="hash: the audit log keeps questions and answers as keyed hashes only.",
     )
@@ -349,6 +371,10 @@ class Settings(BaseSettings):
     @property
     def keys_path(self) -> Path:
         return self.data_dir / "keys" / "keys.sqlite3"
+
+    @property
+    def directory_accounts_path(self) -> Path:
+        return self.data_dir / "sessions" / "directory.sqlite3"
 
     @property
     def feedback_path(self) -> Path:

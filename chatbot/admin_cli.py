@@ -26,7 +26,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from settings import Settings
-from storage import ApiKeys, AuditLog, StoreError, UsersError, UsersFile, backup, restore
+from storage import ApiKeys, AuditLog, DirectoryAccount, DirectoryAccounts, StoreError, UsersError, UsersFile, backup, \
+    restore
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -70,19 +71,26 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "audit":
             _audit(args, settings)
         elif args.command == "keys":
-            _keys(args, ApiKeys(settings.keys_path), UsersFile(settings.users_path))
+            _keys(args, ApiKeys(settings.keys_path), UsersFile(settings.users_path), _directory_users(settings))
         elif args.command in ("backup", "restore"):
             done = (backup if args.command == "backup" else restore)(settings, args.folder)
             print(f"{args.command}: {', '.join(k for k in done if k != 'created')} ({args.folder})")
         else:
-            _users(args, UsersFile(settings.users_path), settings.admin_group)
+            _users(args, UsersFile(settings.users_path), settings.admin_group, _directory_users(settings))
     except (UsersError, StoreError) as error:
         print(f"{args.command}: {error}", file=sys.stderr)
         return 2
     return 0
 
 
-def _users(args: argparse.Namespace, users: UsersFile, admin_group: str) -> None:
+def _directory_users(settings: Settings) -> dict[str, DirectoryAccount]:
+    """The directory users who have signed in, their groups as last seen (none without a directory)."""
+    path = settings.directory_accounts_path
+    return {a.name: a for a in DirectoryAccounts(path).all()} if path.exists() else {}
+
+
+def _users(args: argparse.Namespace, users: UsersFile, admin_group: str,
+           directory: dict[str, DirectoryAccount]) -> None:
     if args.action == "add":
         user = users.add(args.name, args.groups, _password(args.password_stdin))
         role = " (admin: sees every document)" if admin_group in user.groups else ""
@@ -93,18 +101,22 @@ def _users(args: argparse.Namespace, users: UsersFile, admin_group: str) -> None
     elif args.action == "remove":
         users.remove(args.name)
         print(f"removed {args.name}")
-    elif args.json:
-        print(json.dumps([{"name": u.name, "groups": list(u.groups)} for u in users.users().values()],
-                         ensure_ascii=False))
     else:
-        for user in users.users().values():
-            print(f"{user.name}\t{', '.join(user.groups)}")
+        # Where each name signs in: the users file (local), or the company directory (groups as last seen).
+        rows = [{"name": u.name, "groups": list(u.groups), "source": "local"} for u in users.users().values()]
+        rows += [{"name": a.name, "groups": list(a.groups), "source": "directory", "checked": _when(a.checked)}
+                 for a in directory.values()]
+        for row in rows if not args.json else []:
+            print(f"{row['name']}\t{row['source']}\t{', '.join(row['groups'])}")
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False))
 
 
-def _keys(args: argparse.Namespace, keys: ApiKeys, users: UsersFile) -> None:
+def _keys(args: argparse.Namespace, keys: ApiKeys, users: UsersFile, directory: dict[str, DirectoryAccount]) -> None:
     if args.action == "create":
-        if users.get(args.user) is None:
-            raise UsersError(f"no user {args.user!r} (add one first: python -m chatbot users add)")
+        if users.get(args.user) is None and args.user not in directory:
+            raise UsersError(f"no user {args.user!r} (add one first: python -m chatbot users add; a directory user "
+                             "signs in once first)")
         record, key = keys.create(args.user, args.name)
         print(key)
         print(f"key {record.id} for {record.user}: shown once, store it now", file=sys.stderr)

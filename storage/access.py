@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from settings import GROUP_NAME
+from settings import EVERYONE, GROUP_NAME
 
 _PREFIX = "acl:"
 
@@ -27,6 +27,11 @@ class Reader:
 
     def may_read(self, groups: tuple[str, ...] | None) -> bool:
         return self.sees_all or bool(self.groups & set(groups or ()))
+
+    @classmethod
+    def member(cls, name: str, groups: tuple[str, ...], admin_group: str) -> Reader:
+        """A signed-in user in these groups (and everyone's); an admin group member sees everything."""
+        return cls(name, frozenset(groups) | {EVERYONE}, sees_all=admin_group in groups)
 
 
 # Trusted local callers (the CLI without --user, the eval, a server without sign-in).

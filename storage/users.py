@@ -24,7 +24,6 @@ from typing import Iterator
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from settings import EVERYONE
 
 from .access import Reader, valid_group
 
@@ -52,7 +51,7 @@ class User:
     password_hash: str
 
     def reader(self, admin_group: str) -> Reader:
-        return Reader(self.name, frozenset(self.groups) | {EVERYONE}, sees_all=admin_group in self.groups)
+        return Reader.member(self.name, self.groups, admin_group)
 
 
 class UsersFile:

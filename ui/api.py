@@ -3,7 +3,8 @@
 Every route answers as the signed-in user (POST /login first when sign-in is
 on): searches, answers and counts hold only what their groups may read.
 
-    GET  /api/health                       model, embedder, documents, chunks (those the user may read)
+    GET  /api/health                       model, embedder, user and groups, documents, chunks (those the user
+                                           may read)
     POST /api/search {"query", "k", "filters"}        passages
     POST /api/feedback {"answer_id", "rating": "up"|"down"|"none", "comment", "correction" (admins)}
     POST /api/ask    {"question", "history", "filters"}
@@ -110,7 +111,7 @@ def router(engine: ChatEngine) -> APIRouter:
     def health(http: Request) -> dict:
         reader = _reader(http)
         return {"status": "ok", "model": engine.model_name, "embedder": engine.embedder.model_name,
-                "user": reader.name or None,
+                "user": reader.name or None, "groups": sorted(reader.groups),
                 "documents": engine.document_count(reader), "chunks": engine.chunk_count(reader)}
 
     @api.post("/search", dependencies=[Depends(rate_limited)])

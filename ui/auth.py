@@ -21,9 +21,10 @@ from starlette.requests import HTTPConnection
 from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from chatbot import UNRESTRICTED, ApiKeys, Reader, Sessions, UsersError, UsersFile
+from chatbot import UNRESTRICTED, ApiKeys, DirectoryAccounts, Reader, Sessions, UsersError, UsersFile
 from settings import EVERYONE, Settings
 
+from .directory import Directory, DirectoryUnavailable
 from .errors import error_response
 from .limits import WindowLimit
 
@@ -68,6 +69,11 @@ class Auth:
         self.limit = WindowLimit(settings.login_attempts, settings.login_window_minutes * 60)
         self._header = settings.trusted_header
         self._proxies = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
+        # The company directory, when configured: its users sign in with its passwords; their groups are
+        # kept as last seen and read again every LDAP_REFRESH_MINUTES.
+        self.directory = Directory(settings) if settings.ldap_url else None
+        self.directory_accounts = DirectoryAccounts(settings.directory_accounts_path) if self.directory else None
+        self._refresh_seconds = settings.ldap_refresh_minutes * 60
 
     def caller(self, connection: HTTPConnection) -> Caller | None:
         """Who sent this request; None when no one is signed in, or the API key it carries is not live.
@@ -85,12 +91,8 @@ class Auth:
         if found is None:
             return None
         key_id, name = found
-        try:
-            user = self.users.get(name)
-        except UsersError as error:
-            log.error("%s", error)
-            return None
-        return Caller(user.reader(self._admin_group), key_id) if user else None  # a removed user's keys are dead
+        reader = self._user_reader(name)
+        return Caller(reader, key_id) if reader else None  # a removed user's keys are dead
 
     def _reader(self, connection: HTTPConnection) -> Reader | None:
         if not self.required:
@@ -99,6 +101,15 @@ class Auth:
         name = proxy_user or self.sessions.user(connection.cookies.get(COOKIE, ""))
         if name is None:
             return None
+        reader = self._user_reader(name)
+        if reader is not None:
+            return reader
+        # A single sign-on user the users file does not list reads what everyone may.
+        return Reader(name, frozenset({EVERYONE})) if proxy_user else None
+
+    def _user_reader(self, name: str) -> Reader | None:
+        """What a signed-in name (a session's, an API key's) may read: a local user's groups, or a directory
+        user's as last seen, read again when older than LDAP_REFRESH_MINUTES; None for no such user."""
         try:
             user = self.users.get(name)
         except UsersError as error:  # a broken users file and no good copy read before
@@ -106,8 +117,25 @@ class Auth:
             return None
         if user is not None:
             return user.reader(self._admin_group)
-        # A single sign-on user the users file does not list reads what everyone may.
-        return Reader(name, frozenset({EVERYONE})) if proxy_user else None
+        if self.directory is None or self.directory_accounts is None:
+            return None
+        account = self.directory_accounts.get(name)
+        if account is None:
+            return None
+        if account.older_than(self._refresh_seconds):
+            try:
+                found = self.directory.lookup(name)
+            except DirectoryUnavailable as error:
+                # Not reachable: the groups last seen hold until it answers again (a sign-in still needs it).
+                log.error("groups of %r not refreshed: %s", name, error)
+                found = _Unchanged
+            if found is None:
+                log.warning("directory user %r is gone or disabled: signed out", name)
+                self.directory_accounts.forget(name)
+                return None
+            if found is not _Unchanged:
+                account = self.directory_accounts.seen(name, found.groups)
+        return Reader.member(name, account.groups, self._admin_group)
 
     def sign_in(self, name: str, password: str, address: str) -> SignedIn:
         keys = [f"user:{name.casefold()}", f"address:{address}"]
@@ -115,16 +143,31 @@ class Auth:
             log.warning("sign-in refused for %r from %s: too many failures", name, address)
             raise SignInRefused(429, "too_many", retry_after=wait)
         try:
-            user = self.users.verify(name, password)
+            signed = self._verified(name, password)
         except UsersError as error:
             log.error("sign-in impossible: %s", error)
             raise SignInRefused(503, "users_broken") from None
-        if user is None:
+        except DirectoryUnavailable as error:
+            log.error("sign-in of %r impossible: %s", name, error)
+            raise SignInRefused(503, "directory_down") from None
+        if signed is None:
             self.limit.record(keys)
             log.warning("sign-in failed for %r from %s", name, address)
             raise SignInRefused(401, "wrong")
         self.limit.clear(keys[0])
-        return SignedIn(user.name, self.sessions.create(user.name))
+        return SignedIn(signed, self.sessions.create(signed))
+
+    def _verified(self, name: str, password: str) -> str | None:
+        """The signed-in name: a local user (users file) by their password there; any other name by the
+        directory's, when one is configured — a directory name never falls back to a local password."""
+        if self.users.get(name) is not None or self.directory is None or self.directory_accounts is None:
+            user = self.users.verify(name, password)
+            return user.name if user else None
+        found = self.directory.authenticate(name, password)
+        if found is None:
+            return None
+        self.directory_accounts.seen(found.name, found.groups)
+        return found.name
 
     def sign_out(self, connection: HTTPConnection) -> None:
         self.sessions.end(connection.cookies.get(COOKIE, ""))
@@ -190,6 +233,9 @@ class RequireSignIn:
             refusal = error_response(401, "unauthorized", "sign in first (POST /login), or send an API key "
                                      "(Authorization: Bearer ...)", headers={"WWW-Authenticate": "Bearer"})
             await refusal(scope, receive, send)
+
+
+_Unchanged = object()  # a refresh that could not ask the directory
 
 
 def _setting_cookie(send: Send, cookie: str) -> Send:

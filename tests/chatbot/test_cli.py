@@ -114,7 +114,8 @@ def test_users_commands(settings: Settings) -> None:
     admin = chatbot_cli(settings, "users", "add", "root", "--group", "admin", "--password-stdin", stdin="another one\n")
     assert "sees every document" in admin.stdout
     listed = json.loads(chatbot_cli(settings, "users", "list", "--json").stdout)
-    assert listed == [{"name": "hana", "groups": ["hr", "인사팀"]}, {"name": "root", "groups": ["admin"]}]
+    assert listed == [{"name": "hana", "groups": ["hr", "인사팀"], "source": "local"},
+                      {"name": "root", "groups": ["admin"], "source": "local"}]
     assert "a long password" not in settings.users_path.read_text()
 
     assert chatbot_cli(settings, "users", "passwd", "hana", "--password-stdin", stdin="a new password\n").returncode == 0

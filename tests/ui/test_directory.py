@@ -1,0 +1,149 @@
+"""Sign-in with the company directory: a real OpenLDAP server (Debian's slapd, TLS from a test CA via
+StartTLS), the server started with RAG_LDAP_* settings over the two-group access corpus."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import ingest
+from settings import REPO_ROOT, Settings
+from tests import directory_server
+from tests.helpers import Client, add_users, password, start_server
+from tests.ui.access_corpus import ENG, HR, write_corpus
+
+pytestmark = [pytest.mark.server,
+              pytest.mark.skipif(not directory_server.available(), reason="slapd, ldap-utils or openssl missing "
+                                 "(.ci/run installs them)")]
+
+REFRESH_MINUTES = 0.05  # 3 s: a change in the directory reaches live sessions within it
+SECRETS = {"mina": "mina directory pw", "jun": "jun directory pw"}
+
+
+@dataclass
+class DirectorySite:
+    base: str
+    settings: Settings
+    directory: directory_server.DirectoryServer
+    mina: str  # DNs
+    hr_group: str
+    log: Path
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, "RAG_DATA_DIR": str(self.settings.data_dir), "RAG_STORE_DIR": str(self.settings.store_path)}
+        return subprocess.run([sys.executable, "-m", "chatbot", *args], cwd=REPO_ROOT, env=env, capture_output=True,
+                              text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, embedder, models: Path):
+    """Its own server: it signs in against its own directory (mina in groupOfNames hr, read through memberOf;
+    jun in posixGroup eng, found by a group search) beside a local break-glass admin."""
+    root = tmp_path_factory.mktemp("directory")
+    directory = directory_server.make(root / "ldap")
+    mina = directory.add_user("mina", SECRETS["mina"])
+    jun = directory.add_user("jun", SECRETS["jun"])
+    colleague = directory.add_user("yuna", "yuna directory pw")  # groupOfNames needs a member left when mina goes
+    hr_group = directory.add_group("hr", [mina, colleague])
+    directory.add_posix_group("eng", ["jun"])
+    directory.add_group("Platform-Staff", [jun])  # mapped explicitly to a name no CN has
+    settings = Settings(data_dir=root / "data", docs_dir=root / "docs", store_dir=root / "store", models_dir=models)
+    write_corpus(settings.docs_dir)
+    add_users(settings, {"root": ["admin"]})
+    assert ingest.run(settings, embedder=embedder).failed == []
+    secret = root / "bind-password"
+    secret.write_text(directory_server.SERVICE_PASSWORD + "\n")
+    base, process = start_server(settings, root / "server.log", {
+        "RAG_LDAP_URL": directory.url, "RAG_LDAP_BIND_DN": directory_server.SERVICE_DN,
+        "RAG_LDAP_BIND_PASSWORD_FILE": str(secret), "RAG_LDAP_USER_BASE": directory_server.PEOPLE,
+        "RAG_LDAP_GROUP_BASE": directory_server.GROUPS, "RAG_LDAP_CA_FILE": str(directory.ca_file),
+        "RAG_LDAP_GROUP_MAP": json.dumps({f"cn=Platform-Staff,{directory_server.GROUPS}": "플랫폼팀"}),
+        "RAG_LDAP_REFRESH_MINUTES": str(REFRESH_MINUTES), "RAG_LOGIN_ATTEMPTS": "50",
+        "RAG_MAX_ANSWER_TOKENS": '{"en": 32, "ko": 48}',
+    })
+    yield DirectorySite(base, settings, directory, mina, hr_group, root / "server.log")
+    process.terminate()
+    process.wait(timeout=20)
+    directory.stop()
+
+
+def found_markers(client: Client, questions: list) -> set[str]:
+    """The markers of these facts in what /api/search returns for their questions."""
+    found = set()
+    for fact in questions:
+        reply = client.post("/api/search", {"query": fact.question, "k": 5})
+        assert reply.status == 200, reply.text
+        found |= {f.marker for f in HR + ENG if f.marker in reply.text}
+    return found
+
+
+def test_directory_users_sign_in_and_read_only_what_their_directory_groups_may(site: DirectorySite) -> None:
+    mina = Client(site.base).signed_in("mina", SECRETS["mina"])  # POST /login, JSON
+    hr_markers, eng_markers = {f.marker for f in HR}, {f.marker for f in ENG}
+    seen = found_markers(mina, HR + ENG)
+    assert seen & hr_markers and not seen & eng_markers  # hr from memberOf; nothing of eng ever
+    # The sign-in form, as a browser posts it: to the page, with the session cookie.
+    jun = Client(site.base)
+    form = jun.request("POST", "/login", form={"user": "jun", "password": SECRETS["jun"], "next": "/"})
+    assert form.status == 303 and form.headers["Location"] == "/"
+    seen = found_markers(jun, HR + ENG)
+    assert seen & eng_markers and not seen & hr_markers  # eng from a posixGroup found by the group search
+    health = json.loads(jun.get("/api/health").body)
+    assert health["user"] == "jun" and {"eng", "플랫폼팀"} <= set(health["groups"]), health
+
+
+def test_wrong_unknown_empty_and_injected_names_are_refused_alike(site: DirectorySite) -> None:
+    attempts = [("mina", "not her password"), ("nobody", "whatever pw"), ("*)(uid=*", SECRETS["mina"]),
+                ("*", SECRETS["jun"]), ("mina)(|(uid=*", SECRETS["mina"])]
+    replies = [Client(site.base).sign_in(user, secret) for user, secret in attempts]
+    assert {r.status for r in replies} == {401}
+    assert len({json.loads(r.body)["error"]["message"] for r in replies}) == 1  # says nothing of who exists
+    # An empty password is never sent to the directory (it would bind anonymously): asked for, as locally.
+    assert Client(site.base).sign_in("mina", "").status == 400
+    assert Client(site.base).sign_in("mina", " ").status == 401
+    log = site.log.read_text()
+    assert SECRETS["mina"] not in log and SECRETS["jun"] not in log and directory_server.SERVICE_PASSWORD not in log
+
+
+def test_a_user_removed_from_a_group_in_the_directory_loses_its_documents_after_the_refresh(
+        site: DirectorySite) -> None:
+    mina = Client(site.base).signed_in("mina", SECRETS["mina"])
+    listed = json.loads(site.cli("users", "list", "--json").stdout)
+    assert {"name": "mina", "groups": ["hr"], "source": "directory"}.items() <= next(
+        u for u in listed if u["name"] == "mina").items()
+    assert {"name": "root", "groups": ["admin"], "source": "local"} in listed
+    made = site.cli("keys", "create", "mina", "--name", "report script")  # a directory user's API key
+    assert made.returncode == 0, made.stderr
+    script = Client(site.base)
+    key = {"Authorization": f"Bearer {made.stdout.strip()}"}
+    hr_markers = {f.marker for f in HR}
+    assert found_markers(mina, HR[:3]) & hr_markers
+    assert any(m in script.post("/api/search", {"query": HR[0].question}, headers=key).text for m in hr_markers)
+    site.directory.remove_member(site.hr_group, site.mina)  # while the server runs, nobody touches the product
+    time.sleep(REFRESH_MINUTES * 60 + 1)
+    assert not found_markers(mina, HR) & hr_markers  # the same session, refreshed from the directory
+    for fact in HR:  # and the API key, which acts as mina
+        reply = script.post("/api/search", {"query": fact.question, "k": 5}, headers=key)
+        assert reply.status == 200 and not any(m in reply.text for m in hr_markers), fact.question
+    site.directory.ldif(f"dn: {site.hr_group}\nchangetype: modify\nadd: member\nmember: {site.mina}\n", modify=True)
+
+
+def test_with_the_directory_down_sign_in_says_so_and_the_local_admin_still_signs_in(site: DirectorySite) -> None:
+    site.directory.stop()
+    try:
+        refused = Client(site.base).sign_in("mina", SECRETS["mina"])
+        assert refused.status == 503
+        assert "directory is not reachable" in json.loads(refused.body)["error"]["message"]
+        form = Client(site.base).request("POST", "/login", form={"user": "mina", "password": SECRETS["mina"]})
+        assert form.status == 503 and "directory is not reachable" in form.text
+        assert Client(site.base).sign_in("root", password("root")).status == 200  # break-glass local admin
+        assert "not reachable" in site.log.read_text()
+    finally:
+        site.directory.start()
