@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Callable
 
 from settings import OFFLINE_ENV, REPO_ROOT, Settings
-from storage import EmbedBackend, Embedder, EmbeddingBackendError, Store, model_fingerprint
+from storage import (
+    Directory, DirectoryUnavailable, EmbedBackend, Embedder, EmbeddingBackendError, Store, model_fingerprint,
+)
 
 MIN_FREE_GB = 2.0  # a 100k-chunk store is about 1.5 GB (docs/BENCHMARKS.md)
 GGUF_MAGIC = b"GGUF"
@@ -54,7 +56,7 @@ def run_checks(settings: Settings) -> list[Check]:
     checks: list[tuple[str, Callable[[Settings], str]]] = [
         ("python", _python), ("packages", _packages), ("LLM", _llm), ("embedder", _embedder), ("store", _store),
         ("documents folder", _documents), ("data directory", _data_dir), ("OCR", _ocr), ("port", _port),
-        ("offline", _offline),
+        ("offline", _offline), ("directory", _directory),
     ]
     results = []
     for name, check in checks:
@@ -259,6 +261,17 @@ def _offline(settings: Settings) -> str:
     if wrong:
         raise Failed("not forced off: " + ", ".join(wrong), "do not change these after importing settings")
     return "model hub offline and telemetry off (" + ", ".join(sorted(OFFLINE_ENV)[:4]) + ", …)"
+
+
+def _directory(settings: Settings) -> str:
+    """The company directory, when sign-in uses one: reachable, TLS valid, the service account binds, the
+    bases readable."""
+    if not settings.ldap_url:
+        return "not used (RAG_LDAP_URL unset: local accounts only)"
+    try:
+        return Directory(settings).probe()
+    except DirectoryUnavailable as error:
+        raise Failed(str(error), error.fix) from None
 
 
 def _flag(value: str | None) -> bool | str | None:

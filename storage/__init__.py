@@ -1,5 +1,6 @@
-"""Persistence: the Chroma collection of chunks, the ingest manifest, the embedder; users, directory users as
-last seen, API keys, sessions, saved chats, answers and feedback, audit log.
+"""Persistence: the Chroma collection of chunks, the ingest manifest, the embedder; users (local, and the
+company directory's with their groups as last seen), API keys, sessions, saved chats, answers and feedback,
+audit log.
 
 `ingest` writes through `writer`; `chatbot` reads through `Store`.
 
@@ -18,6 +19,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(["AuditEntry", "AuditLog"], "audit"),
     **dict.fromkeys(["backup", "restore"], "backup"),
     **dict.fromkeys(["Conversation", "Conversations", "Turn"], "conversations"),
+    **dict.fromkeys(["Directory", "DirectoryUnavailable", "DirectoryUser"], "directory"),
     **dict.fromkeys(["DirectoryAccount", "DirectoryAccounts"], "directory_accounts"),
     **dict.fromkeys(["EmbedBackend", "Embedder", "open_embedder"], "embedding"),
     **dict.fromkeys(["model_fingerprint"], "fingerprint"),

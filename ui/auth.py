@@ -21,10 +21,11 @@ from starlette.requests import HTTPConnection
 from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from chatbot import UNRESTRICTED, ApiKeys, DirectoryAccounts, Reader, Sessions, UsersError, UsersFile
+from chatbot import (
+    UNRESTRICTED, ApiKeys, Directory, DirectoryAccounts, DirectoryUnavailable, Reader, Sessions, UsersError, UsersFile,
+)
 from settings import EVERYONE, Settings
 
-from .directory import Directory, DirectoryUnavailable
 from .errors import error_response
 from .limits import WindowLimit
 

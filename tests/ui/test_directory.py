@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import ingest
+from chatbot import Directory, DirectoryUnavailable
 from settings import REPO_ROOT, Settings
 from tests import directory_server
 from tests.helpers import Client, add_users, password, start_server
@@ -30,14 +31,15 @@ SECRETS = {"mina": "mina directory pw", "jun": "jun directory pw"}
 @dataclass
 class DirectorySite:
     base: str
-    settings: Settings
+    settings: Settings  # the server's, directory settings included
     directory: directory_server.DirectoryServer
     mina: str  # DNs
     hr_group: str
     log: Path
 
-    def cli(self, *args: str) -> subprocess.CompletedProcess:
-        env = {**os.environ, "RAG_DATA_DIR": str(self.settings.data_dir), "RAG_STORE_DIR": str(self.settings.store_path)}
+    def cli(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        env = {**os.environ, "RAG_DATA_DIR": str(self.settings.data_dir), "RAG_STORE_DIR": str(self.settings.store_path),
+               "RAG_MODELS_DIR": str(self.settings.models_path), **(env or {})}
         return subprocess.run([sys.executable, "-m", "chatbot", *args], cwd=REPO_ROOT, env=env, capture_output=True,
                               text=True, timeout=120)
 
@@ -54,19 +56,22 @@ def site(tmp_path_factory: pytest.TempPathFactory, embedder, models: Path):
     hr_group = directory.add_group("hr", [mina, colleague])
     directory.add_posix_group("eng", ["jun"])
     directory.add_group("Platform-Staff", [jun])  # mapped explicitly to a name no CN has
-    settings = Settings(data_dir=root / "data", docs_dir=root / "docs", store_dir=root / "store", models_dir=models)
+    secret = root / "bind-password"
+    secret.write_text(directory_server.SERVICE_PASSWORD + "\n")
+    ldap = {"ldap_url": directory.url, "ldap_bind_dn": directory_server.SERVICE_DN, "ldap_bind_password_file": secret,
+            "ldap_user_base": directory_server.PEOPLE, "ldap_group_base": directory_server.GROUPS,
+            "ldap_ca_file": directory.ca_file,
+            "ldap_group_map": {f"cn=Platform-Staff,{directory_server.GROUPS}": "플랫폼팀"},
+            "ldap_refresh_minutes": REFRESH_MINUTES}
+    settings = Settings(data_dir=root / "data", docs_dir=root / "docs", store_dir=root / "store", models_dir=models,
+                        **ldap)
     write_corpus(settings.docs_dir)
     add_users(settings, {"root": ["admin"]})
     assert ingest.run(settings, embedder=embedder).failed == []
-    secret = root / "bind-password"
-    secret.write_text(directory_server.SERVICE_PASSWORD + "\n")
+    environment = {f"RAG_{key.upper()}": json.dumps(value, ensure_ascii=False) if isinstance(value, dict)
+                   else str(value) for key, value in ldap.items()}
     base, process = start_server(settings, root / "server.log", {
-        "RAG_LDAP_URL": directory.url, "RAG_LDAP_BIND_DN": directory_server.SERVICE_DN,
-        "RAG_LDAP_BIND_PASSWORD_FILE": str(secret), "RAG_LDAP_USER_BASE": directory_server.PEOPLE,
-        "RAG_LDAP_GROUP_BASE": directory_server.GROUPS, "RAG_LDAP_CA_FILE": str(directory.ca_file),
-        "RAG_LDAP_GROUP_MAP": json.dumps({f"cn=Platform-Staff,{directory_server.GROUPS}": "플랫폼팀"}),
-        "RAG_LDAP_REFRESH_MINUTES": str(REFRESH_MINUTES), "RAG_LOGIN_ATTEMPTS": "50",
-        "RAG_MAX_ANSWER_TOKENS": '{"en": 32, "ko": 48}',
+        **environment, "RAG_LOGIN_ATTEMPTS": "50", "RAG_MAX_ANSWER_TOKENS": '{"en": 32, "ko": 48}',
     })
     yield DirectorySite(base, settings, directory, mina, hr_group, root / "server.log")
     process.terminate()
@@ -145,5 +150,46 @@ def test_with_the_directory_down_sign_in_says_so_and_the_local_admin_still_signs
         assert form.status == 503 and "directory is not reachable" in form.text
         assert Client(site.base).sign_in("root", password("root")).status == 200  # break-glass local admin
         assert "not reachable" in site.log.read_text()
+    finally:
+        site.directory.start()
+
+
+def test_the_doctor_checks_the_directory_and_names_the_fix_for_each_failure(site: DirectorySite,
+                                                                            tmp_path: Path) -> None:
+    settings = site.settings
+    assert "TLS verified" in Directory(settings).probe()
+    other = directory_server.make(tmp_path / "other")  # its CA did not sign the server's certificate
+    other.stop()
+    wrong_secret = tmp_path / "wrong-password"
+    wrong_secret.write_text("not the service password\n")
+    failures = {
+        "certificate": {"ldap_ca_file": other.ca_file},
+        "service account": {"ldap_bind_password_file": wrong_secret},
+        "password file": {"ldap_bind_password_file": tmp_path / "missing"},
+        "user base": {"ldap_user_base": "ou=nobody,dc=corp,dc=example"},
+        "group base": {"ldap_group_base": "ou=nogroups,dc=corp,dc=example"},
+    }
+    for case, change in failures.items():
+        with pytest.raises(DirectoryUnavailable) as failed:
+            Directory(settings.model_copy(update=change)).probe()
+        assert failed.value.fix, case
+        named = {"certificate": "RAG_LDAP_CA_FILE", "service account": "RAG_LDAP_BIND_DN",
+                 "password file": "RAG_LDAP_BIND_PASSWORD_FILE", "user base": "RAG_LDAP_USER_BASE",
+                 "group base": "RAG_LDAP_GROUP_BASE"}[case]
+        assert named in failed.value.fix, (case, failed.value.fix)
+    # The doctor's own line, as an admin runs it: passes, then fails once the directory stops.
+    environment = {"RAG_LDAP_URL": settings.ldap_url, "RAG_LDAP_BIND_DN": settings.ldap_bind_dn,
+                   "RAG_LDAP_BIND_PASSWORD_FILE": str(settings.ldap_bind_password_file),
+                   "RAG_LDAP_USER_BASE": settings.ldap_user_base, "RAG_LDAP_CA_FILE": str(settings.ldap_ca_file)}
+
+    def directory_line() -> dict:
+        report = json.loads(site.cli("doctor", "--json", env=environment).stdout)
+        return next(check for check in report if check["name"] == "directory")
+
+    assert directory_line()["ok"]
+    site.directory.stop()
+    try:
+        line = directory_line()
+        assert not line["ok"] and "not reachable" in line["found"] and "RAG_LDAP_URL" in line["fix"]
     finally:
         site.directory.start()

@@ -1,5 +1,5 @@
-"""Sign-in against the company directory (LDAP, Active Directory) with ldap3: search-then-bind, and the
-user's groups mapped to the product's group names.
+"""Accounts in the company directory (LDAP, Active Directory) with ldap3: search-then-bind, and the user's
+groups mapped to the product's group names — the directory's side of what users.py does for local accounts.
 
 The service account (RAG_LDAP_BIND_DN, its password in a file) finds the
 user by RAG_LDAP_USER_ATTRIBUTE under RAG_LDAP_USER_BASE, the typed name
@@ -36,7 +36,12 @@ _AD_DISABLED = 0x2
 
 
 class DirectoryUnavailable(Exception):
-    """The directory did not answer, refused the service account, or its certificate is not trusted."""
+    """The directory did not answer, refused the service account, or its certificate is not trusted; ``fix``
+    says what the administrator can do."""
+
+    def __init__(self, message: str, fix: str = "") -> None:
+        super().__init__(message)
+        self.fix = fix
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,24 @@ class Directory:
         finally:
             connection.unbind()
 
+    def probe(self) -> str:
+        """What the doctor reports when all is well: reachable over verified TLS, the service account binds,
+        the user (and group) base readable. Raises DirectoryUnavailable with the fix otherwise."""
+        settings = self._settings
+        connection = self._service()
+        try:
+            for variable, base in (("RAG_LDAP_USER_BASE", settings.ldap_user_base),
+                                   ("RAG_LDAP_GROUP_BASE", settings.ldap_group_base)):
+                if base and not connection.search(base, "(objectClass=*)", search_scope=ldap3.BASE, attributes=[]):
+                    raise DirectoryUnavailable(
+                        f"{variable} {base!r} cannot be read: {connection.result.get('description')}",
+                        f"set {variable} to an entry that exists, readable by {settings.ldap_bind_dn!r}")
+        finally:
+            connection.unbind()
+        groups = f", groups under {settings.ldap_group_base}" if settings.ldap_group_base else ", groups from memberOf"
+        return (f"{settings.ldap_url}: TLS verified, {settings.ldap_bind_dn} binds, users under "
+                f"{settings.ldap_user_base}{groups}")
+
     def _searched_groups(self, connection: ldap3.Connection, dn: str, name: str) -> list[str]:
         base = self._settings.ldap_group_base
         if not base:
@@ -114,14 +137,20 @@ class Directory:
     def _service(self) -> ldap3.Connection:
         settings = self._settings
         password_file = settings.ldap_bind_password_file
+        fix = "put the service account's password alone in a file readable by this service's account, named by " \
+              "RAG_LDAP_BIND_PASSWORD_FILE"
         try:
             password = password_file.read_text(encoding="utf-8").strip() if password_file else ""
         except OSError as error:
-            raise DirectoryUnavailable(f"RAG_LDAP_BIND_PASSWORD_FILE {password_file}: {error.strerror}") from None
+            raise DirectoryUnavailable(f"RAG_LDAP_BIND_PASSWORD_FILE {password_file}: {error.strerror}", fix) \
+                from None
+        if not settings.ldap_bind_dn or not password:  # an empty simple bind is an anonymous one
+            raise DirectoryUnavailable("no service account: RAG_LDAP_BIND_DN or its password file is empty", fix)
         try:
             return self._connection(settings.ldap_bind_dn, password)
         except _BindRefused:
-            raise DirectoryUnavailable(f"the directory refused the service account {settings.ldap_bind_dn!r}") \
+            raise DirectoryUnavailable(f"the directory refused the service account {settings.ldap_bind_dn!r}",
+                                       "check RAG_LDAP_BIND_DN and the password in RAG_LDAP_BIND_PASSWORD_FILE") \
                 from None
 
     def _connection(self, dn: str, password: str) -> ldap3.Connection:
@@ -135,13 +164,16 @@ class Directory:
                 connection.start_tls()
             bound = connection.bind()
         except LDAPException as error:
-            raise DirectoryUnavailable(f"the directory at {self._settings.ldap_url} is not reachable: {error}") \
-                from None
+            raise DirectoryUnavailable(
+                f"the directory at {self._settings.ldap_url} is not reachable: {error}",
+                "check that RAG_LDAP_URL names the directory and that it listens there; a certificate error: set "
+                "RAG_LDAP_CA_FILE to the CA that signed the directory's certificate") from None
         if not bound:
             connection.unbind()
             if connection.result and connection.result.get("result") == 49:  # invalidCredentials
                 raise _BindRefused
-            raise DirectoryUnavailable(f"the directory refused the bind: {connection.result}")
+            raise DirectoryUnavailable(f"the directory refused the bind: {connection.result.get('description')}",
+                                       "see the directory's log for why it refused")
         return connection
 
 
