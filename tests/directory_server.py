@@ -27,6 +27,7 @@ include /etc/ldap/schema/nis.schema
 modulepath /usr/lib/ldap
 moduleload back_mdb
 moduleload memberof
+moduleload ppolicy
 pidfile {folder}/slapd.pid
 TLSCACertificateFile {folder}/ca.pem
 TLSCertificateFile {folder}/server.pem
@@ -37,6 +38,7 @@ rootdn "{admin}"
 rootpw "{admin_password}"
 directory {folder}/db
 overlay memberof
+overlay ppolicy
 access to attrs=userPassword by self =xw by anonymous auth by * none
 access to * by users read by * none
 """
@@ -102,6 +104,11 @@ class DirectoryServer:
         self.ldif(f"dn: {dn}\nobjectClass: posixGroup\ncn: {cn}\ngidNumber: 2000\n"
                   + "".join(f"memberUid: {uid}\n" for uid in uids))
         return dn
+
+    def lock(self, dn: str) -> None:
+        """Disable the account, as an administrator does with the password policy (a permanent lock)."""
+        self.ldif(f"dn: {dn}\nchangetype: modify\nadd: pwdAccountLockedTime\npwdAccountLockedTime: 000001010000Z\n",
+                  modify=True)
 
     def remove_member(self, group_dn: str, member_dn: str) -> None:
         self.ldif(f"dn: {group_dn}\nchangetype: modify\ndelete: member\nmember: {member_dn}\n", modify=True)

@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.server,
                                  "(.ci/run installs them)")]
 
 REFRESH_MINUTES = 0.05  # 3 s: a change in the directory reaches live sessions within it
-SECRETS = {"mina": "mina directory pw", "jun": "jun directory pw"}
+SECRETS = {"mina": "mina directory pw", "jun": "jun directory pw", "dora": "dora directory pw"}
 
 
 @dataclass
@@ -53,7 +53,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, embedder, models: Path):
     mina = directory.add_user("mina", SECRETS["mina"])
     jun = directory.add_user("jun", SECRETS["jun"])
     colleague = directory.add_user("yuna", "yuna directory pw")  # groupOfNames needs a member left when mina goes
-    hr_group = directory.add_group("hr", [mina, colleague])
+    dora = directory.add_user("dora", SECRETS["dora"])  # to be disabled
+    hr_group = directory.add_group("hr", [mina, colleague, dora])
     directory.add_posix_group("eng", ["jun"])
     directory.add_group("Platform-Staff", [jun])  # mapped explicitly to a name no CN has
     secret = root / "bind-password"
@@ -72,6 +73,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, embedder, models: Path):
                    else str(value) for key, value in ldap.items()}
     base, process = start_server(settings, root / "server.log", {
         **environment, "RAG_LOGIN_ATTEMPTS": "50", "RAG_MAX_ANSWER_TOKENS": '{"en": 32, "ko": 48}',
+        "RAG_RATE_LIMIT_PER_MINUTE": "1000",  # every fact searched, several times over, within the minute
     })
     yield DirectorySite(base, settings, directory, mina, hr_group, root / "server.log")
     process.terminate()
@@ -94,6 +96,8 @@ def test_directory_users_sign_in_and_read_only_what_their_directory_groups_may(s
     hr_markers, eng_markers = {f.marker for f in HR}, {f.marker for f in ENG}
     seen = found_markers(mina, HR + ENG)
     assert seen & hr_markers and not seen & eng_markers  # hr from memberOf; nothing of eng ever
+    for fact in ENG:  # nor in an answer: the stream's text, evidence and sources
+        assert not any(m in json.dumps(mina.ask(fact.question), ensure_ascii=False) for m in eng_markers), fact
     # The sign-in form, as a browser posts it: to the page, with the session cookie.
     jun = Client(site.base)
     form = jun.request("POST", "/login", form={"user": "jun", "password": SECRETS["jun"], "next": "/"})
@@ -193,3 +197,13 @@ def test_the_doctor_checks_the_directory_and_names_the_fix_for_each_failure(site
         assert not line["ok"] and "not reachable" in line["found"] and "RAG_LDAP_URL" in line["fix"]
     finally:
         site.directory.start()
+
+
+def test_a_disabled_account_cannot_sign_in_and_its_session_ends_at_the_refresh(site: DirectorySite) -> None:
+    dora = Client(site.base).signed_in("dora", SECRETS["dora"])
+    assert dora.get("/api/health").status == 200
+    site.directory.lock(f"uid=dora,{directory_server.PEOPLE}")  # the password policy's lock, as an admin sets it
+    refused = Client(site.base).sign_in("dora", SECRETS["dora"])
+    assert refused.status == 401 and refused.body == Client(site.base).sign_in("nobody", "some pw").body
+    time.sleep(REFRESH_MINUTES * 60 + 1)
+    assert dora.get("/api/health").status == 401  # the live session ended without anyone touching the product
