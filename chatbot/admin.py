@@ -21,7 +21,7 @@ from pathlib import PurePosixPath
 from typing import Literal
 
 from settings import REPO_ROOT, Settings
-from storage import AuditLog, FeedbackStore, Store, now_iso
+from storage import AuditLog, DirectoryAccounts, FeedbackStore, Store, UsersError, UsersFile, now_iso
 
 # How an answer was made when the model's reply was not shown (its words were not all in the documents).
 REPLY_NOT_SHOWN = ("span", "evidence", "unsupported")
@@ -46,6 +46,24 @@ def index_summary(store: Store) -> list[IndexRow]:
         chunks[key] += len(record.chunk_ids)
     return [IndexRow(folder, kind, documents[(folder, kind)], chunks[(folder, kind)])
             for folder, kind in sorted(documents)]
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    group: str
+    source: str  # "local" (the users file), "directory" (as last seen at sign-in or refresh), or both
+    members: int
+
+
+def group_summary(local: dict[str, tuple[str, ...]], directory: dict[str, tuple[str, ...]]) -> list[GroupRow]:
+    """Each group named by a user's groups, where its members come from and how many there are."""
+    members: dict[str, dict[str, set[str]]] = {}
+    for source, users in (("local", local), ("directory", directory)):
+        for name, groups in users.items():
+            for group in groups:
+                members.setdefault(group, {}).setdefault(source, set()).add(name)
+    return [GroupRow(group, " + ".join(sorted(by_source)), len(set().union(*by_source.values())))
+            for group, by_source in sorted(members.items())]
 
 
 @dataclass(frozen=True)
@@ -168,10 +186,22 @@ class Admin:
         self._store = store
         self._audit = audit or AuditLog.for_settings(settings)
         self._feedback = feedback
+        self._settings = settings
         self.ingest = IngestJob(settings)
 
     def index(self) -> list[IndexRow]:
         return index_summary(self._store)
+
+    def groups(self) -> list[GroupRow]:
+        """The groups of the local users and of the directory users who have signed in (as last seen)."""
+        settings = self._settings
+        try:
+            local = {u.name: u.groups for u in UsersFile(settings.users_path).users().values()}
+        except UsersError:  # the page still shows the rest; the server's log says what is wrong
+            local = {}
+        path = settings.directory_accounts_path
+        directory = {a.name: a.groups for a in DirectoryAccounts(path).all()} if path.exists() else {}
+        return group_summary(local, directory)
 
     def last_ingest(self) -> dict | None:
         """{"started_at", "finished_at", "report"} of the latest finished run, whoever ran it."""

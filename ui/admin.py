@@ -1,7 +1,8 @@
 """The admin page, for administrators only (the admin group; everyone, on a server without sign-in, which
 listens on loopback only):
 
-    GET  /admin                  the page: the index per folder and type, the last ingest and its failed
+    GET  /admin                  the page: the index per folder and type, the groups (their source and members),
+                                 the last ingest and its failed
                                  files, the questions the documents did not answer, recent answers whose
                                  reply was not shown, the latest feedback, and a button that starts an ingest
     GET  /admin/summary          the same as JSON
@@ -84,12 +85,13 @@ def router(admin: Admin) -> APIRouter:
 
     @routes.get("/summary")
     def summary(request: Request) -> Response:
-        """What the admin page shows: the index per folder and type, the last ingest, the questions not
-        found, recent answers whose reply was not shown, and the background ingest's state."""
+        """What the admin page shows: the index per folder and type, the groups, the last ingest, the
+        questions not found, recent answers whose reply was not shown, and the background ingest's state."""
         if not _is_admin(request):
             return _forbidden()
         gaps, unsupported = admin.audit_review()
         return JSONResponse({"index": [asdict(row) for row in admin.index()], "last_ingest": admin.last_ingest(),
+                             "groups": [asdict(row) for row in admin.groups()],
                              "not_found": [asdict(gap) for gap in gaps],
                              "unsupported": unsupported, "feedback": admin.feedback(),
                              "ingest": asdict(admin.ingest.status())})
@@ -128,6 +130,9 @@ def _body(admin: Admin, code: str) -> str:
     return "".join([
         f"<p>{back_link(words)}</p>",
         f"<h2>{html.escape(words['admin_index'])}</h2>", _index_table(admin, words),
+        f"<h2>{html.escape(words['admin_groups'])}</h2>",
+        _table([words["admin_group"], words["admin_source"], words["admin_members"]],
+               [[row.group, row.source, row.members] for row in admin.groups()], words, "groups", numeric={2}),
         f"<h2>{html.escape(words['admin_ingest'])}</h2>", _ingest_section(admin.last_ingest(), admin.ingest.status(),
                                                                          words),
         f"<h2>{html.escape(words['admin_gaps'])}</h2>",

@@ -199,6 +199,18 @@ def test_the_doctor_checks_the_directory_and_names_the_fix_for_each_failure(site
         site.directory.start()
 
 
+def test_the_admin_page_shows_each_groups_source_and_members(site: DirectorySite) -> None:
+    for user in ("mina", "jun"):
+        Client(site.base).signed_in(user, SECRETS[user])
+    admin = Client(site.base).signed_in("root", password("root"))
+    groups = {row["group"]: row for row in json.loads(admin.get("/admin/summary").body)["groups"]}
+    assert groups["admin"] == {"group": "admin", "source": "local", "members": 1}
+    assert groups["eng"] == {"group": "eng", "source": "directory", "members": 1}
+    assert groups["플랫폼팀"]["source"] == "directory" and groups["hr"]["members"] >= 1
+    page = admin.get("/admin", headers={"Accept": "text/html"}).text
+    assert "플랫폼팀" in page and "directory" in page
+
+
 def test_a_disabled_account_cannot_sign_in_and_its_session_ends_at_the_refresh(site: DirectorySite) -> None:
     dora = Client(site.base).signed_in("dora", SECRETS["dora"])
     assert dora.get("/api/health").status == 200
