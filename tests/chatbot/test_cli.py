@@ -41,8 +41,8 @@ def test_ask_json(sample_settings: Settings) -> None:
     result = chatbot_cli(sample_settings, "ask", "How long is the probation period?", "--json")
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
-    assert set(answer) == {"id", "answer", "found", "supported", "reply", "evidence", "span", "path", "sources",
-                           "usage", "ttft_s"}
+    assert set(answer) == {"id", "answer", "found", "supported", "reply", "evidence", "span", "path", "confidence",
+                           "sources", "usage", "ttft_s"}
     assert answer["found"] is True
     assert answer["sources"][0]["source"] == "onboarding/onboarding-guide.md"
     best = answer["evidence"][0]

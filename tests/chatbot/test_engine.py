@@ -107,8 +107,10 @@ def test_answers_come_with_evidence_sentences_from_their_sources(engine: ChatEng
 
 
 def test_an_unsupported_reply_gives_way_to_the_evidence_with_the_answer_marked(engine: ChatEngine) -> None:
-    # No reply can reach a support of 1.01: every reply takes the evidence path, for real.
-    strict = ChatEngine(engine.settings.model_copy(update={"min_support": 1.01}), engine.embedder, engine.llm)
+    # No reply can reach a support of 1.01: every reply takes the evidence path, for real. Every span is
+    # stated (confidence 0): how a span is marked is what this test checks; when one is withheld, the next.
+    update = {"min_support": 1.01, "min_statement_confidence": {"en": 0.0, "ko": 0.0}}
+    strict = ChatEngine(engine.settings.model_copy(update=update), engine.embedder, engine.llm)
     for question, language, words in (("How many days of annual leave do employees get?", "en", "15 days"),
                                       ("연차 휴가는 며칠인가요?", "ko", "15일")):
         answer = strict.ask(question)
