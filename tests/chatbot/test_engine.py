@@ -7,9 +7,9 @@ from pathlib import Path
 
 import ingest
 from chatbot import ChatEngine, DoneEvent, SourcesEvent, TokenEvent
-from chatbot.eval import CONFIDENT, STATED
-from chatbot.evidence import asks_back, copies_evidence
-from chatbot.language import EVIDENCE_LEAD, NOT_FOUND, SPAN_LEAD, UNSUPPORTED
+from chatbot.eval import CONFIDENT
+from chatbot.evidence import copies_evidence
+from chatbot.language import NOT_FOUND, SPAN_LEAD, UNSUPPORTED
 from chatbot.prompt import DEFAULT_SYSTEM_PROMPT
 from settings import Settings
 
@@ -220,34 +220,3 @@ def test_the_words_that_answer_may_stand_in_the_second_evidence_sentence(engine:
     assert answer.path == "span" and answer.span.text == "3개월" and "**3개월**" in answer.answer
     assert answer.evidence[answer.span.sentence].sentence[answer.span.start:answer.span.end] == "3개월"
 
-
-def test_below_the_confidence_it_needs_nothing_is_stated_and_the_evidence_stands_unmarked(engine: ChatEngine) -> None:
-    def at(threshold: float) -> ChatEngine:
-        update = {"min_statement_confidence": {"en": threshold, "ko": threshold}}
-        return ChatEngine(engine.settings.model_copy(update=update), engine.embedder, engine.llm)
-
-    question = "How many days of annual leave do employees get?"
-    stated = at(0.0).ask(question)
-    assert stated.path in STATED and stated.statement is not None
-    withheld = at(1.01).ask(question)  # no statement reaches it
-    assert withheld.path == "evidence" and withheld.span is None and "**" not in withheld.answer
-    assert withheld.answer.startswith(EVIDENCE_LEAD["en"])
-    # The withheld statement is kept with its confidence (what the eval's trade-off curve reads).
-    statement = withheld.statement
-    assert statement is not None and withheld.to_json()["confidence"] == round(statement.confidence, 3)
-    if statement.via == "reply":
-        assert statement.text == withheld.reply and withheld.reply not in withheld.answer
-
-
-def test_seen_wrong_a_reply_asking_back_and_a_follow_up_answered_from_another_rule(engine: ChatEngine) -> None:
-    # "12자 이상이어야 하나요. [1]" was shown as the answer: the question's form with a word changed.
-    password = engine.ask("비밀번호는 몇 자 이상이어야 하나요?")
-    assert not asks_back(password.reply) or password.path != "reply"
-    assert "12자" in password.evidence[0].sentence
-    if password.path in STATED:  # stated only when right
-        assert "12자" in password.statement.text and not asks_back(password.statement.text)
-    # After the annual-leave question, "What about contractors?" was answered from the sick-leave rule.
-    contractors = engine.ask("What about contractors?", ["How many days of annual leave do I get?"])
-    if contractors.path in STATED:
-        assert re.search(r"agency|do not receive", contractors.statement.text), contractors.statement
-    assert "10 days" not in (contractors.statement.text if contractors.statement else "")

@@ -1,11 +1,16 @@
 """How sure the page may be of what it states (chatbot.statement): the signals read without the gold answer,
-and the confidence they give, in English and Korean."""
+the confidence they give, in English and Korean, and the engine withholding what it is not sure of."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from chatbot import ChatEngine
+from chatbot.eval import STATED
 from chatbot.evidence import Evidence, asks_back
+from chatbot.language import EVIDENCE_LEAD
 from chatbot.span import answer_span
 from chatbot.statement import reply_statement, span_statement
 from storage import Analyzer
@@ -65,3 +70,32 @@ def test_a_count_or_a_date_is_surer_than_a_thing_the_reply_pointed_to(analyzer: 
 ])
 def test_a_reply_that_asks_back_is_told_apart(reply: str, asks: bool) -> None:
     assert asks_back(reply) == asks
+
+
+def test_below_the_confidence_it_needs_nothing_is_stated_and_the_evidence_stands_unmarked(engine: ChatEngine) -> None:
+    never = {"min_statement_confidence": {"en": 1.01, "ko": 1.01}}  # no statement reaches it
+    withheld = ChatEngine(engine.settings.model_copy(update=never), engine.embedder, engine.llm).ask(
+        "How many days of annual leave do employees get?")
+    # A statement is made only for a reply or a span the answer would state: it was there, and withheld.
+    assert withheld.statement is not None and withheld.statement.via in STATED
+    assert withheld.path == "evidence" and withheld.span is None and "**" not in withheld.answer
+    assert withheld.answer.startswith(EVIDENCE_LEAD["en"])
+    # The withheld statement is kept with its confidence (what the eval's trade-off curve reads).
+    statement = withheld.statement
+    assert statement is not None and withheld.to_json()["confidence"] == round(statement.confidence, 3)
+    if statement.via == "reply":
+        assert statement.text == withheld.reply and withheld.reply not in withheld.answer
+
+
+def test_seen_wrong_a_reply_asking_back_and_a_follow_up_answered_from_another_rule(engine: ChatEngine) -> None:
+    # "12자 이상이어야 하나요. [1]" was shown as the answer: the question's form with a word changed.
+    password = engine.ask("비밀번호는 몇 자 이상이어야 하나요?")
+    assert not asks_back(password.reply) or password.path != "reply"
+    assert "12자" in password.evidence[0].sentence
+    if password.path in STATED:  # stated only when right
+        assert "12자" in password.statement.text and not asks_back(password.statement.text)
+    # After the annual-leave question, "What about contractors?" was answered from the sick-leave rule.
+    contractors = engine.ask("What about contractors?", ["How many days of annual leave do I get?"])
+    if contractors.path in STATED:
+        assert re.search(r"agency|do not receive", contractors.statement.text), contractors.statement
+    assert "10 days" not in (contractors.statement.text if contractors.statement else "")
