@@ -17,7 +17,7 @@ import settings as _settings  # noqa: F401  (offline mode before any model libra
 # The storage types the server needs for who is asking (ui talks to chatbot only).
 _STORAGE = [
     "UNRESTRICTED", "ApiKey", "ApiKeys", "AuditLog", "Conversation", "Conversations", "Directory",
-    "DirectoryAccounts", "DirectoryUnavailable", "FeedbackStore", "Reader",
+    "DirectoryAccount", "DirectoryAccounts", "DirectoryUnavailable", "FeedbackStore", "Reader",
     "SearchFilter", "Sessions", "Turn", "UsersError", "UsersFile",
 ]
 _EXPORTS: dict[str, str] = {

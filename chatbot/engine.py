@@ -6,7 +6,7 @@ import logging
 import re
 import time
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Iterator, Literal
@@ -30,8 +30,8 @@ from .reading import SourceContext, original_file, read_context
 from .rerank import Reranker
 from .retrieve import Passage, Retriever
 from .sentences import SentencePool, SentenceMatcher, split_sentences
-from .span import TYPED, Span, answer_span, asked_for, question_names
-from .statement import Statement, reply_statement, span_statement
+from .span import TYPED, Span, asked_for, question_names
+from .statement import Statement, first_span, reply_statement, span_statement
 
 log = logging.getLogger(__name__)
 
@@ -360,7 +360,7 @@ class ChatEngine:
         as it stands otherwise; after "the documents do not clearly answer" when it does not answer (unless
         a supported reply ``pointed`` to it)."""
         evidence, language = answer.evidence, answer.language
-        span = self._span(answer.standalone, evidence, language, answer.reply)
+        span = first_span(answer.standalone, evidence, language, self.analyzer, answer.reply)
         if not pointed and (not names_held or not self._answers(answer.standalone, evidence, span, language)):
             answer.path, answer.answer = "unsupported", f"{UNSUPPORTED[language]} {_quotes(evidence)}"
         elif span is None:
@@ -383,14 +383,6 @@ class ChatEngine:
         lead = EVIDENCE_LEAD if answer.evidence else UNSUPPORTED
         answer.span, answer.path = None, "evidence" if answer.evidence else "unsupported"
         answer.answer = f"{lead[language]} {_quotes(answer.evidence)}"
-
-    def _span(self, question: str, evidence: list[Evidence], language: Language, reply: str) -> Span | None:
-        """The words that answer, in the first evidence sentence (best first) where they can be told apart."""
-        for number, item in enumerate(evidence):
-            span = answer_span(question, item.sentence, language, self.analyzer, reply)
-            if span is not None:
-                return replace(span, sentence=number)
-        return None
 
     def _names_held(self, question: str, passages: list[Passage], language: Language) -> bool:
         """Every name the question is about (a place, a person, an organisation) is in the passages:

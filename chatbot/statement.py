@@ -14,12 +14,12 @@ in docs/BENCHMARKS.md on a half of the dev pack they were not chosen on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from storage import Analyzer
 
-from .evidence import CITATION, FRAMING, Evidence
+from .evidence import CITATION, Evidence, support
 from .language import Language
 from .span import Kind, Span, answer_span, asked_for, question_names, squeeze
 
@@ -45,13 +45,13 @@ def reply_statement(question: str, reply: str, evidence: list[Evidence], languag
                     analyzer: Analyzer) -> Statement:
     """The model's reply as the answer: sure when the span rules, on their own, find the same words."""
     kind = asked_for(question, language)
-    rules = _rules_span(question, evidence, language, analyzer)
+    rules = first_span(question, evidence, language, analyzer)  # the rules alone, without the reply
     signals = {
         "kind": KIND_WEIGHT[kind],
         "agree": float(rules is not None and squeeze(rules.text) in squeeze(reply)),
         "choices": float(rules.choices if rules else 0),
         "coverage": _coverage(question, evidence[0].sentence if evidence else "", language, analyzer),
-        "in_top": _held(reply, question, evidence[0].sentence if evidence else "", analyzer),
+        "in_top": support(reply, question, evidence[0].sentence if evidence else "", analyzer),
         "words": float(len(CITATION.sub(" ", reply).split())),
     }
     return Statement("reply", reply, confidence("reply", signals), signals)
@@ -87,12 +87,13 @@ def confidence(via: Via, signals: dict[str, float]) -> float:
     return signals["kind"] / (1.0 + RIVAL_PENALTY * max(0.0, signals["choices"] - 1))
 
 
-def _rules_span(question: str, evidence: list[Evidence], language: Language, analyzer: Analyzer) -> Span | None:
-    """The span the rules mark without the model's reply, in the first evidence sentence that has one."""
+def first_span(question: str, evidence: list[Evidence], language: Language, analyzer: Analyzer,
+               reply: str = "") -> Span | None:
+    """The words that answer, in the first evidence sentence (best first) where they can be told apart."""
     for number, item in enumerate(evidence):
-        span = answer_span(question, item.sentence, language, analyzer)
+        span = answer_span(question, item.sentence, language, analyzer, reply)
         if span is not None:
-            return Span(span.start, span.end, span.text, number, span.said, span.choices)
+            return replace(span, sentence=number)
     return None
 
 
@@ -103,11 +104,3 @@ def _coverage(question: str, sentence: str, language: Language, analyzer: Analyz
     if not key:
         return 1.0
     return len(key & set(analyzer.terms(sentence))) / len(key)
-
-
-def _held(reply: str, question: str, sentence: str, analyzer: Analyzer) -> float:
-    """Share of the reply's own terms (not the question's, not framing) that the sentence holds."""
-    terms = set(analyzer.terms(CITATION.sub(" ", reply))) - set(analyzer.terms(question)) - FRAMING
-    if not terms:
-        return 0.0
-    return len(terms & set(analyzer.terms(sentence))) / len(terms)

@@ -22,7 +22,8 @@ from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from chatbot import (
-    UNRESTRICTED, ApiKeys, Directory, DirectoryAccounts, DirectoryUnavailable, Reader, Sessions, UsersError, UsersFile,
+    UNRESTRICTED, ApiKeys, Directory, DirectoryAccount, DirectoryAccounts, DirectoryUnavailable, Reader, Sessions,
+    UsersError, UsersFile,
 )
 from settings import EVERYONE, Settings
 
@@ -121,22 +122,23 @@ class Auth:
         if self.directory is None or self.directory_accounts is None:
             return None
         account = self.directory_accounts.get(name)
-        if account is None:
+        if account is not None and account.older_than(self._refresh_seconds):
+            account = self._refreshed(account)
+        return Reader.member(name, account.groups, self._admin_group) if account else None
+
+    def _refreshed(self, account: DirectoryAccount) -> DirectoryAccount | None:
+        """The account as the directory has it now; None once it is gone or disabled. While the directory
+        cannot be asked, the groups last seen hold (a sign-in still needs it)."""
+        try:
+            found = self.directory.lookup(account.name)
+        except DirectoryUnavailable as error:
+            log.error("groups of %r not refreshed: %s", account.name, error)
+            return account
+        if found is None:
+            log.warning("directory user %r is gone or disabled: signed out", account.name)
+            self.directory_accounts.forget(account.name)
             return None
-        if account.older_than(self._refresh_seconds):
-            try:
-                found = self.directory.lookup(name)
-            except DirectoryUnavailable as error:
-                # Not reachable: the groups last seen hold until it answers again (a sign-in still needs it).
-                log.error("groups of %r not refreshed: %s", name, error)
-                found = _Unchanged
-            if found is None:
-                log.warning("directory user %r is gone or disabled: signed out", name)
-                self.directory_accounts.forget(name)
-                return None
-            if found is not _Unchanged:
-                account = self.directory_accounts.seen(name, found.groups)
-        return Reader.member(name, account.groups, self._admin_group)
+        return self.directory_accounts.seen(account.name, found.groups)
 
     def sign_in(self, name: str, password: str, address: str) -> SignedIn:
         keys = [f"user:{name.casefold()}", f"address:{address}"]
@@ -234,9 +236,6 @@ class RequireSignIn:
             refusal = error_response(401, "unauthorized", "sign in first (POST /login), or send an API key "
                                      "(Authorization: Bearer ...)", headers={"WWW-Authenticate": "Bearer"})
             await refusal(scope, receive, send)
-
-
-_Unchanged = object()  # a refresh that could not ask the directory
 
 
 def _setting_cookie(send: Send, cookie: str) -> Send:
