@@ -10,8 +10,11 @@ TLS is always on and verified: ldaps://, or StartTLS on ldap://.
 
 Groups: the user entry's memberOf, and with RAG_LDAP_GROUP_BASE the
 groupOfNames (member = the user's DN) and posixGroup (memberUid = the name)
-entries that list the user. A group is named by RAG_LDAP_GROUP_MAP[its DN],
-else by its CN.
+entries that list the user; then the groups that hold those groups, to any
+depth. Active Directory (its root DSE says so) answers that in one search with
+the matching-rule-in-chain filter; elsewhere the groups are walked level by
+level (each group's memberOf, and the groupOfNames under the group base that
+list it). A group is named by RAG_LDAP_GROUP_MAP[its DN], else by its CN.
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ log = logging.getLogger(__name__)
 # Active Directory marks a disabled account in userAccountControl (ACCOUNTDISABLE); OpenLDAP's password
 # policy locks one with pwdAccountLockedTime.
 _AD_DISABLED = 0x2
+# The root DSE capability Active Directory (and Samba's AD) announces, and its transitive-membership rule.
+_AD_CAPABILITY = "1.2.840.113556.1.4.800"
+_IN_CHAIN = "1.2.840.113556.1.4.1941"
 
 
 class DirectoryUnavailable(Exception):
@@ -61,6 +67,8 @@ class Directory:
         self._server = ldap3.Server(settings.ldap_url, tls=tls, connect_timeout=settings.ldap_timeout,
                                     get_info=ldap3.NONE)
         self._start_tls = not settings.ldap_url.lower().startswith("ldaps://")
+        self._chain_base: str | None = None  # where in-chain searches run, once the root DSE is read
+        self._root_read = False
 
     def authenticate(self, name: str, password: str) -> DirectoryUser | None:
         """The user, when the directory knows the name, the account is enabled and the password binds;
@@ -92,8 +100,9 @@ class Directory:
             entry = entries[0]
             if _disabled(entry["attributes"]):
                 return None
-            groups = [*_values(entry["attributes"].get("memberOf")), *self._searched_groups(connection, entry["dn"],
+            direct = [*_values(entry["attributes"].get("memberOf")), *self._searched_groups(connection, entry["dn"],
                                                                                               name)]
+            groups = self._with_enclosing(connection, entry["dn"], direct)
             return DirectoryUser(name, entry["dn"], tuple(sorted({self._group_name(dn) for dn in groups})))
         except LDAPException as error:
             raise DirectoryUnavailable(f"the directory could not be searched: {error}") from None
@@ -124,8 +133,46 @@ class Directory:
             return []
         query = (f"(|(&(objectClass=groupOfNames)(member={escape_filter_chars(dn)}))"
                  f"(&(objectClass=posixGroup)(memberUid={escape_filter_chars(name)})))")
-        connection.search(base, query, attributes=["cn"])
-        return [e["dn"] for e in connection.response if e.get("type") == "searchResEntry"]
+        connection.search(base, query, attributes=[])
+        return _dns(connection)
+
+    def _with_enclosing(self, connection: ldap3.Connection, user_dn: str, direct: list[str]) -> list[str]:
+        """The direct groups and every group that holds one of them, however deep."""
+        chain_base = self._in_chain_base(connection)
+        if chain_base:
+            connection.search(chain_base, f"(member:{_IN_CHAIN}:={escape_filter_chars(user_dn)})", attributes=[])
+            return [*direct, *_dns(connection)]
+        found = {dn.casefold(): dn for dn in direct}
+        level = list(found.values())
+        while level:  # each round one level up; a group seen before is not asked again, so cycles end
+            enclosing = [parent for group in level for parent in self._enclosing(connection, group)]
+            level = [found.setdefault(dn.casefold(), dn) for dn in enclosing if dn.casefold() not in found]
+        return list(found.values())
+
+    def _enclosing(self, connection: ldap3.Connection, group: str) -> list[str]:
+        """The groups that list this group as a member: its memberOf, and the groupOfNames under the base."""
+        parents = []
+        if connection.search(group, "(objectClass=*)", search_scope=ldap3.BASE, attributes=["memberOf"]):
+            parents += _values(connection.response[0]["attributes"].get("memberOf"))
+        base = self._settings.ldap_group_base
+        if base:
+            connection.search(base, f"(&(objectClass=groupOfNames)(member={escape_filter_chars(group)}))",
+                              attributes=[])
+            parents += _dns(connection)
+        return parents
+
+    def _in_chain_base(self, connection: ldap3.Connection) -> str | None:
+        """Where to search with the in-chain rule when the directory is Active Directory (the group base, else
+        its default naming context); None for a directory without the rule."""
+        if not self._root_read:
+            connection.search("", "(objectClass=*)", search_scope=ldap3.BASE,
+                              attributes=["supportedCapabilities", "defaultNamingContext"])
+            root = connection.response[0]["attributes"] if connection.response else {}
+            if _AD_CAPABILITY in _values(root.get("supportedCapabilities")):
+                naming = _values(root.get("defaultNamingContext"))
+                self._chain_base = self._settings.ldap_group_base or (naming[0] if naming else None)
+            self._root_read = True
+        return self._chain_base
 
     def _group_name(self, dn: str) -> str:
         mapped = {key.casefold(): value for key, value in self._settings.ldap_group_map.items()}
@@ -179,6 +226,11 @@ class Directory:
 
 class _BindRefused(Exception):
     pass
+
+
+def _dns(connection: ldap3.Connection) -> list[str]:
+    """The DNs of the entries the last search found (not its referrals)."""
+    return [e["dn"] for e in connection.response or [] if e.get("type") == "searchResEntry"]
 
 
 def _values(value) -> list[str]:

@@ -110,6 +110,9 @@ class DirectoryServer:
         self.ldif(f"dn: {dn}\nchangetype: modify\nadd: pwdAccountLockedTime\npwdAccountLockedTime: 000001010000Z\n",
                   modify=True)
 
+    def add_member(self, group_dn: str, member_dn: str) -> None:
+        self.ldif(f"dn: {group_dn}\nchangetype: modify\nadd: member\nmember: {member_dn}\n", modify=True)
+
     def remove_member(self, group_dn: str, member_dn: str) -> None:
         self.ldif(f"dn: {group_dn}\nchangetype: modify\ndelete: member\nmember: {member_dn}\n", modify=True)
 
@@ -118,7 +121,7 @@ def make(folder: Path) -> DirectoryServer:
     """A stopped server in ``folder`` with its base entries and the service account, its CA in ca.pem."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "db").mkdir()
-    _certificates(folder)
+    certificates(folder)
     (folder / "slapd.conf").write_text(CONFIG.format(folder=folder, suffix=SUFFIX, admin=ADMIN_DN,
                                                      admin_password=ADMIN_PASSWORD))
     with socket.socket() as probe:
@@ -135,7 +138,7 @@ def make(folder: Path) -> DirectoryServer:
     return server
 
 
-def _certificates(folder: Path) -> None:
+def certificates(folder: Path) -> None:
     """A test CA and a certificate for 127.0.0.1 signed by it."""
     def openssl(*args: str) -> None:
         subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=folder, timeout=60)

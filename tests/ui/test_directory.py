@@ -15,9 +15,10 @@ import pytest
 
 import ingest
 from chatbot import Directory, DirectoryUnavailable
-from settings import REPO_ROOT, Settings
+from settings import EVERYONE, REPO_ROOT, Settings
 from tests import directory_server
-from tests.helpers import Client, add_users, password, start_server
+from tests.helpers import CHROMIUM, Client, add_users, password, start_server
+from tests.ui.browsing import ask_in_page, wait_loaded
 from tests.ui.access_corpus import ENG, HR, write_corpus
 
 pytestmark = [pytest.mark.server,
@@ -25,7 +26,8 @@ pytestmark = [pytest.mark.server,
                                  "(.ci/run installs them)")]
 
 REFRESH_MINUTES = 0.05  # 3 s: a change in the directory reaches live sessions within it
-SECRETS = {"mina": "mina directory pw", "jun": "jun directory pw", "dora": "dora directory pw"}
+SECRETS = {"mina": "mina directory pw", "jun": "jun directory pw", "dora": "dora directory pw",
+           "sora": "sora directory pw"}
 
 
 @dataclass
@@ -34,6 +36,7 @@ class DirectorySite:
     settings: Settings  # the server's, directory settings included
     directory: directory_server.DirectoryServer
     mina: str  # DNs
+    sora: str
     hr_group: str
     log: Path
 
@@ -47,14 +50,19 @@ class DirectorySite:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, embedder, models: Path):
     """Its own server: it signs in against its own directory (mina in groupOfNames hr, read through memberOf;
-    jun in posixGroup eng, found by a group search) beside a local break-glass admin."""
+    hr in staff, staff in company, company in staff again — nested groups, with a cycle; jun in posixGroup
+    eng, found by a group search) beside a local break-glass admin."""
     root = tmp_path_factory.mktemp("directory")
     directory = directory_server.make(root / "ldap")
     mina = directory.add_user("mina", SECRETS["mina"])
     jun = directory.add_user("jun", SECRETS["jun"])
     colleague = directory.add_user("yuna", "yuna directory pw")  # groupOfNames needs a member left when mina goes
     dora = directory.add_user("dora", SECRETS["dora"])  # to be disabled
-    hr_group = directory.add_group("hr", [mina, colleague, dora])
+    sora = directory.add_user("sora", SECRETS["sora"])  # in the page
+    hr_group = directory.add_group("hr", [mina, colleague, dora, sora])
+    staff = directory.add_group("staff", [hr_group])
+    company = directory.add_group("company", [staff])
+    directory.add_member(staff, company)
     directory.add_posix_group("eng", ["jun"])
     directory.add_group("Platform-Staff", [jun])  # mapped explicitly to a name no CN has
     secret = root / "bind-password"
@@ -75,7 +83,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, embedder, models: Path):
         **environment, "RAG_LOGIN_ATTEMPTS": "50", "RAG_MAX_ANSWER_TOKENS": '{"en": 32, "ko": 48}',
         "RAG_RATE_LIMIT_PER_MINUTE": "1000",  # every fact searched, several times over, within the minute
     })
-    yield DirectorySite(base, settings, directory, mina, hr_group, root / "server.log")
+    yield DirectorySite(base, settings, directory, mina, sora, hr_group, root / "server.log")
     process.terminate()
     process.wait(timeout=20)
     directory.stop()
@@ -124,8 +132,10 @@ def test_wrong_unknown_empty_and_injected_names_are_refused_alike(site: Director
 def test_a_user_removed_from_a_group_in_the_directory_loses_its_documents_after_the_refresh(
         site: DirectorySite) -> None:
     mina = Client(site.base).signed_in("mina", SECRETS["mina"])
+    nested = {"hr", "staff", "company"}  # hr's groups, and theirs, found at sign-in
+    assert set(json.loads(mina.get("/api/health").body)["groups"]) == nested | {EVERYONE}
     listed = json.loads(site.cli("users", "list", "--json").stdout)
-    assert {"name": "mina", "groups": ["hr"], "source": "directory"}.items() <= next(
+    assert {"name": "mina", "groups": sorted(nested), "source": "directory"}.items() <= next(
         u for u in listed if u["name"] == "mina").items()
     assert {"name": "root", "groups": ["admin"], "source": "local"} in listed
     made = site.cli("keys", "create", "mina", "--name", "report script")  # a directory user's API key
@@ -138,10 +148,38 @@ def test_a_user_removed_from_a_group_in_the_directory_loses_its_documents_after_
     site.directory.remove_member(site.hr_group, site.mina)  # while the server runs, nobody touches the product
     time.sleep(REFRESH_MINUTES * 60 + 1)
     assert not found_markers(mina, HR) & hr_markers  # the same session, refreshed from the directory
+    assert json.loads(mina.get("/api/health").body)["groups"] == [EVERYONE]  # nor those that held hr
     for fact in HR:  # and the API key, which acts as mina
         reply = script.post("/api/search", {"query": fact.question, "k": 5}, headers=key)
         assert reply.status == 200 and not any(m in reply.text for m in hr_markers), fact.question
-    site.directory.ldif(f"dn: {site.hr_group}\nchangetype: modify\nadd: member\nmember: {site.mina}\n", modify=True)
+    site.directory.add_member(site.hr_group, site.mina)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="NOT RUN: Debian's chromium is not installed (.ci/run installs it)")
+def test_the_page_shows_a_removed_groups_documents_no_more_after_the_refresh(site: DirectorySite, browser) -> None:
+    context = browser.new_context(locale="en-US")
+    try:
+        page = context.new_page()
+        page.goto(site.base, wait_until="load")
+        page.fill("#user", "sora")
+        page.fill("#password", SECRETS["sora"])
+        page.click("button[type=submit]")
+        wait_loaded(page)
+        fact = HR[0]
+
+        def shown() -> str:  # the conversation and every source, folded or not
+            return page.text_content("#conversation") + page.text_content("#sources")
+
+        ask_in_page(page, fact.question, 1)
+        assert fact.marker in shown()
+        site.directory.remove_member(site.hr_group, site.sora)
+        time.sleep(REFRESH_MINUTES * 60 + 1)
+        ask_in_page(page, fact.question, 2)  # the same page, the same session
+        assert fact.marker not in page.text_content("#sources")
+        assert fact.marker not in page.locator("#conversation .message").last.text_content()
+    finally:
+        context.close()
+        site.directory.add_member(site.hr_group, site.sora)
 
 
 def test_with_the_directory_down_sign_in_says_so_and_the_local_admin_still_signs_in(site: DirectorySite) -> None:
