@@ -165,7 +165,7 @@ class Settings(BaseSettings):
     min_statement_confidence: dict[str, float] = Field(
         default_factory=lambda: {"en": 0.45, "ko": 0.8},  # docs/BENCHMARKS.md: chosen on half the dev pack
         description="Per question language: the model's reply or the words marked in the evidence are stated as "
-        "the answer only at this confidence or above (chatbot/statement.py); below it the evidence is shown "
+        "the answer only at this confidence or above (chatbot/answer/statement.py); below it the evidence is shown "
         "unmarked.",
     )
     stop: list[str] = Field(

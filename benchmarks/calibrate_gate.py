@@ -17,7 +17,7 @@ from pathlib import Path
 
 import ingest
 from chatbot import ChatEngine, detect_language
-from chatbot.eval import eval_settings, load_questions
+from chatbot.operations.eval import eval_settings, load_questions
 from settings import REPO_ROOT, Settings
 
 

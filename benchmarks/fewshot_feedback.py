@@ -24,7 +24,7 @@ import ingest
 from chatbot import ChatEngine
 from chatbot.adapt.fewshot import pick_examples
 from chatbot.adapt.dataset import document_questions
-from chatbot.eval import contains_answer, eval_settings, run_eval
+from chatbot.operations.eval import contains_answer, eval_settings, run_eval
 from settings import Settings
 from storage import FeedbackStore, FewShotFile, Reader
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from chatbot.llm import LocalLLM
+from chatbot.model.llm import LocalLLM
 from settings import REPO_ROOT, Settings
 
 PASSAGES = {

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import ingest
 from chatbot import ChatEngine
-from chatbot.eval import SINGLE_RANKERS
+from chatbot.operations.eval import SINGLE_RANKERS
 from settings import REPO_ROOT, Settings, get_settings
 from storage import Reader, open_embedder
 

@@ -48,7 +48,7 @@ from benchmarks.embedding_backends import compare, pieces
 from benchmarks.ingest_throughput import TimedEmbedder
 from benchmarks.synthetic_corpus import write_corpus
 from chatbot import ChatEngine
-from chatbot.llm import LocalLLM
+from chatbot.model.llm import LocalLLM
 from settings import REPO_ROOT, Settings
 from tests.helpers import free_port, wait_until_up
 

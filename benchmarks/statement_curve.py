@@ -9,7 +9,7 @@ byte even: "tune"; odd: "held-out"), so the split never changes between runs
 and a question is always on the same side. The unanswerable questions carry
 their half in their file (benchmarks/unanswerable/NAME.jsonl, "half"): the
 first 40, which tuned earlier checks, are all on the tuning side. The confidence of each statement is recomputed
-from its recorded signals with the current rule (chatbot/statement.py), so
+from its recorded signals with the current rule (chatbot/answer/statement.py), so
 a change of the rule is measured without running the model again.
 """
 
@@ -20,7 +20,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from chatbot.statement import confidence
+from chatbot.answer.statement import confidence
 from settings import REPO_ROOT
 
 THRESHOLDS = tuple(round(0.05 * step, 2) for step in range(21))

@@ -1,4 +1,6 @@
-"""The answer engine: retrieval, prompting, generation, and the CLI (python -m chatbot).
+"""The answer engine and its CLI (python -m chatbot), in rooms (docs/ARCHITECTURE.md): ``search`` finds
+passages, ``model`` runs the LLM, ``answer`` makes the answer, ``operations`` runs the installation,
+``adapt`` teaches the model; ``language`` is shared by all. This front door is what ``ui`` uses:
 
     engine = ChatEngine(get_settings())
     for event in engine.stream("How many days of leave do I get?"):
@@ -22,16 +24,16 @@ _STORAGE = [
 ]
 _EXPORTS: dict[str, str] = {
     **dict.fromkeys(_STORAGE, "storage"),
-    **dict.fromkeys(["Admin", "Gap", "IndexRow", "IngestStatus"], ".admin"),
+    **dict.fromkeys(["Admin", "Gap", "IndexRow", "IngestStatus"], ".operations.admin"),
     **dict.fromkeys(
         ["Answer", "ChatEngine", "DoneEvent", "Event", "FeedbackRefused", "QueueEvent", "SourcesEvent", "TokenEvent"],
-        ".engine",
+        ".answer.engine",
     ),
-    **dict.fromkeys(["Evidence"], ".evidence"),
+    **dict.fromkeys(["Evidence"], ".answer.evidence"),
     **dict.fromkeys(["detect_language"], ".language"),
-    **dict.fromkeys(["LLMUnavailable"], ".llm"),
-    **dict.fromkeys(["ContextChunk", "SourceContext"], ".reading"),
-    **dict.fromkeys(["Passage"], ".retrieve"),
+    **dict.fromkeys(["LLMUnavailable"], ".model.llm"),
+    **dict.fromkeys(["ContextChunk", "SourceContext"], ".answer.reading"),
+    **dict.fromkeys(["Passage"], ".search.passage"),
 }
 
 __all__ = list(_EXPORTS)

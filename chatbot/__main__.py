@@ -11,7 +11,7 @@ its subfolders), --type pdf (repeatable), --since 2026-01-01 and --until
 2026-06-30 (modified). Every ask goes into the audit log.
     eval DIR [--json] [--retrieval-only] [--limit N] [--store PATH] [--records FILE]
     users add|list|remove|passwd ..., keys create|list|revoke ..., audit ..., backup DIR, restore DIR
-                                           (chatbot/admin_cli.py)
+                                           (chatbot/operations/admin_cli.py)
     fewshot --from-feedback, adapt-data, adapt   teach the model the documents (chatbot/adapt/cli.py)
     doctor [--json]   is this installation ready? each problem with its fix; exit 0 only when all pass
 
@@ -34,11 +34,11 @@ from typing import TYPE_CHECKING
 from settings import Settings, get_settings
 from storage import UNRESTRICTED, AuditLog, Reader, SearchFilter, UsersError, UsersFile
 
-from . import admin_cli
+from .operations import admin_cli
 from .adapt import cli as adapt_cli
 
 if TYPE_CHECKING:
-    from .engine import ChatEngine
+    from .answer.engine import ChatEngine
 
 # The engine, the evaluation and the doctor load llama-index and the models: imported by the commands that
 # use them, so the admin's commands (users, keys, audit, backup) start in well under a second.
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.redirect_stdout(sys.stderr):  # what the libraries print; the result alone to stdout
             return adapt_cli.run(args, settings, stdout)
     if args.command == "doctor":
-        from .doctor import run_checks
+        from .operations.doctor import run_checks
 
         with contextlib.redirect_stdout(sys.stderr):  # what the libraries print while loading models
             checks = run_checks(settings)
@@ -102,13 +102,13 @@ def main(argv: list[str] | None = None) -> int:
     # With --json, anything a library prints goes to stderr; the JSON alone to stdout.
     with contextlib.redirect_stdout(sys.stderr if args.json else stdout):
         if args.command == "eval":
-            from .eval import run_eval
+            from .operations.eval import run_eval
 
             result = run_eval(settings, args.folder, args.store, args.retrieval_only, args.limit,
                               progress=sys.stderr.isatty(), records=args.records)
             emit(result if args.json else _eval_table(result))
             return 0
-        from .engine import ChatEngine
+        from .answer.engine import ChatEngine
 
         engine = ChatEngine(settings, audit=AuditLog.for_settings(settings))
         for question in questions:
@@ -153,7 +153,7 @@ def _ask(engine: ChatEngine, question: str, search_filter: SearchFilter, reader:
         return engine.ask(question, search_filter=search_filter, reader=reader).to_json()
     # Streamed to the terminal as the model writes it; then the final answer when it differs
     # (a reply the passages do not support is replaced by the evidence), the evidence and the sources.
-    from .engine import DoneEvent, TokenEvent
+    from .answer.engine import DoneEvent, TokenEvent
 
     streamed = ""
     for event in engine.stream(question, search_filter=search_filter, reader=reader):

@@ -107,7 +107,7 @@ def content_length(tokenize: Callable[[str], list]) -> Callable[[str], list]:
     (docs/BENCHMARKS.md). A morpheme carries about what an English word piece
     does, so Hangul is counted in morphemes whatever the embedder. A Korean
     chunk can then outrun an English-only embedder's window; the dense side
-    has little say in Korean then anyway (``chatbot.fusion``).
+    has little say in Korean then anyway (``chatbot.search.fusion``).
     """
 
     def length(text: str) -> list:

@@ -66,7 +66,7 @@ def settings(tmp_path: Path, docs: Path, models: Path) -> Settings:
 
 @pytest.fixture(scope="session")
 def llm():
-    from chatbot.llm import LocalLLM
+    from chatbot.model.llm import LocalLLM
 
     settings = Settings()  # the default number of instances: the tests run what users run
     return LocalLLM(settings.llm_model_path, instances=settings.llm_instances)

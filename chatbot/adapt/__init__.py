@@ -10,4 +10,7 @@
 - ``judge`` and ``run``: the new adapter against the current model, switched on only when better.
 
 Nothing here is imported by the chat: the training libraries load only when a command needs them.
+
+May import: every other room of ``chatbot`` (the engine answers, the evaluation judges), ``settings`` and
+``storage``'s public names. Nothing imports it but the CLI (``chatbot/__main__.py``).
 """

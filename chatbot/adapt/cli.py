@@ -25,7 +25,8 @@ from pathlib import Path
 from settings import Settings
 from storage import FeedbackStore, FewShotFile, write_json
 
-from .run import AdaptError, adapt, data_dir, rollback, summary
+from .error import AdaptError
+from .run import adapt, data_dir, rollback, summary
 
 COMMANDS = ("fewshot", "adapt-data", "adapt")
 PER_LANGUAGE = 1500  # questions made per language: about an hour of training on two cores (docs/BENCHMARKS.md)
@@ -82,7 +83,7 @@ def _fewshot(args: argparse.Namespace, settings: Settings) -> dict | str:
 
 
 def _data(args: argparse.Namespace, settings: Settings) -> dict | str:
-    from ..engine import ChatEngine
+    from ..answer.engine import ChatEngine
     from .dataset import build_records, write_records
 
     if not 0 <= args.holdout < 1:
@@ -106,11 +107,11 @@ def _data(args: argparse.Namespace, settings: Settings) -> dict | str:
 def _teacher(settings: Settings):
     """The model that writes questions, when one is configured."""
     if settings.teacher_url:
-        from ..remote_llm import RemoteLLM
+        from ..model.remote_llm import RemoteLLM
 
         return RemoteLLM(settings.teacher_url, settings.teacher_name, settings.llm_api_key, settings.llm_timeout)
     if settings.teacher_model:
-        from ..llm import LocalLLM
+        from ..model.llm import LocalLLM
 
         return LocalLLM(settings.teacher_model, settings.llm_context, settings.llm_threads)
     return None

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .run import AdaptError
+from .error import AdaptError
 
 
 class ConversionError(AdaptError):

@@ -33,11 +33,11 @@ from typing import TYPE_CHECKING, Iterable, Literal
 from storage import FeedbackStore, Rated
 
 from ..language import Language, detect_language
-from ..sentences import split_sentences
+from ..search.sentences import split_sentences
 from .questions import MadeQuestion, Teacher, questions_from_text, teacher_question
 
 if TYPE_CHECKING:
-    from ..engine import ChatEngine
+    from ..answer.engine import ChatEngine
 
 Origin = Literal["feedback", "correction", "generated", "teacher", "file"]
 Split = Literal["train", "validation"]

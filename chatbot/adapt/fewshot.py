@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from storage import FeedbackStore
 
-from ..sentences import split_sentences
+from ..search.sentences import split_sentences
 from .dataset import rated_answer
 
 MAX_ANSWER_CHARS = 160  # a short answer; a long one teaches the model to run on

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from settings import Settings
 
-from ..eval import contains_answer, run_eval
-from ..llm import LocalLLM
+from ..model.llm import LocalLLM
+from ..operations.eval import contains_answer, run_eval
 from .dataset import Record
 
 # From `make eval`: what must rise (the model's own reply) and what must not fall (the answer shown, its citation).

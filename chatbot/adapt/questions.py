@@ -6,7 +6,7 @@ question by putting a question word where that answer stands ("Leave is 15
 days." -> "Leave is how many days?"; "연차는 15일이다." -> "연차는 며칠이다?"):
 clumsy questions, but the skill they teach — find the sentence that matches the
 question and give its answer — is the one the chat needs. The answer candidates
-are the ones the chat's own span finder sees (chatbot.span: Kiwi's morphemes in
+are the ones the chat's own span finder sees (chatbot.answer.span: Kiwi's morphemes in
 Korean). A teacher model, when configured, writes a natural question for the
 same sentence and answer instead; a question it fails to write falls back to
 the rule.
@@ -21,9 +21,9 @@ from typing import Protocol
 
 from storage import Analyzer
 
+from ..answer.span import Candidate, candidates
 from ..language import Language, detect_language
-from ..sentences import split_sentences
-from ..span import Candidate, candidates
+from ..search.sentences import split_sentences
 
 # Sentences worth a question: long enough to say something, short enough to be a short answer
 # (in characters; Hangul costs the model about two tokens a character).

@@ -16,13 +16,10 @@ from settings import Settings
 from storage import Adapters, write_json
 
 from .dataset import Record, read_records
+from .error import AdaptError
 from .train import TrainConfig, run_folder, train
 
 VALIDATION_PER_LANGUAGE = 60  # held-out records each model answers (about a second each)
-
-
-class AdaptError(RuntimeError):
-    pass
 
 
 def data_dir(settings: Settings) -> Path:
@@ -32,7 +29,7 @@ def data_dir(settings: Settings) -> Path:
 def adapt(settings: Settings, config: TrainConfig, minutes: float | None = None, pack: Path | None = None,
           pack_limit: int | None = None, progress=sys.stderr) -> dict:
     # The engine and the judge load llama-index and the LLM: `fewshot` and `--rollback` start without them.
-    from ..engine import lora_path
+    from ..answer.engine import lora_path
     from .convert import to_gguf
     from .judge import judge, pack_scores, validation_scores
 

@@ -29,7 +29,7 @@ import pytest
 import ingest
 from chatbot import Conversations, Turn
 from chatbot.language import NOT_FOUND
-from chatbot.prompt import DEFAULT_SYSTEM_PROMPT
+from chatbot.answer.prompt import DEFAULT_SYSTEM_PROMPT
 from settings import REPO_ROOT, Settings
 from tests.helpers import Client, add_users, password, start_server
 from tests.ui.access_corpus import COMMON, ENG, HR, INJECTION, Fact, write_corpus

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import ingest
-from chatbot.admin import REPLY_NOT_SHOWN
+from chatbot.operations.admin import REPLY_NOT_SHOWN
 from settings import REPO_ROOT, Settings
 from storage import AuditLog, Store, writer_lock
 from tests.helpers import Client, add_users, password, start_server

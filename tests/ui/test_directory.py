@@ -126,6 +126,7 @@ def test_wrong_unknown_empty_and_injected_names_are_refused_alike(site: Director
     assert Client(site.base).sign_in("mina", "").status == 400
     assert Client(site.base).sign_in("mina", " ").status == 401
     log = site.log.read_text()
+    assert "sign-in failed for 'mina' from 127.0.0.1" in log  # as a local failure is
     assert SECRETS["mina"] not in log and SECRETS["jun"] not in log and directory_server.SERVICE_PASSWORD not in log
 
 

@@ -16,8 +16,8 @@ import pytest
 
 from chatbot.adapt.dataset import read_records
 from chatbot.adapt.judge import judge
-from chatbot.engine import lora_path
-from chatbot.llm import LocalLLM
+from chatbot.answer.engine import lora_path
+from chatbot.model.llm import LocalLLM
 from settings import REPO_ROOT, Settings
 from storage import Adapters
 

@@ -1,0 +1,117 @@
+"""Evidence for an answer: the sentence or two in its passages that best support it, and
+whether the model's reply is supported at all.
+
+A 135M model often writes fluent text the passages do not say, and in Korean
+words that exist nowhere ("어북탑", "결혈사"). The check is lexical: the share
+of the reply's content words (Kiwi morphemes, English stems) that occur in the
+text the model was given, leaving out the words it took from the question
+(echoing the question is not an answer) and the words it frames an answer
+with ("the answer is", "문서에 따르면"). By default every content word must
+occur (``min_support`` 1.0: only real words); a reply below it is not shown
+as the answer, and the engine leads with the evidence instead.
+
+Evidence sentences are scored against the question and, for a supported
+reply, against the reply too (a correct reply names the very words of the
+sentence it came from).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from storage import Analyzer
+
+from ..search.passage import Passage
+from ..search.sentences import SentencePool, split_sentences
+
+# The reply's say beside the question's: small, as the 135M model's supported replies are
+# often still wrong (measured in docs/BENCHMARKS.md).
+REPLY_WEIGHT = 0.1
+
+
+@dataclass(frozen=True)
+class Evidence:
+    citation: int  # the passage's number in the answer's sources, from 1
+    source: str
+    page: int | None
+    location: str  # "p. 3", "slide 2", "sheet Travel" or ""
+    sentence: str
+    start: int  # character offsets of the sentence in the passage text, for highlighting
+    end: int
+
+    def to_json(self) -> dict:
+        return {"source": self.source, "page": self.page, "location": self.location,
+                "sentence": self.sentence, "passage": self.citation, "start": self.start, "end": self.end}
+
+
+# Terms (as the Analyzer gives them: English stems, Kiwi morphemes) of the words a reply frames
+# its answer with; they claim nothing about the documents.
+FRAMING = {"answer", "question", "document", "passag", "context", "accord", "mention", "state", "say", "said",
+           "provid", "inform", "text", "base", "given", "답", "답변", "질문", "문서", "내용", "따르", "근거"}
+
+
+# A citation marker ("[1]"): the system prompt asks for them, and their number is no claim about the documents.
+CITATION = re.compile(r"\[\d+\]")
+
+
+# A reply that ends as a question asks back rather than answers: the 135M model often repeats the
+# question's form with a word changed ("12자 이상이어야 하나요?" for "몇 자 이상이어야 하나요?").
+ASKS_BACK = re.compile(r"(\?|(나요|까요|[는은인]가요?|니까|ㅂ니까|습니까|을까|일까|는지요)[.。]?)\s*$")
+
+
+def asks_back(reply: str) -> bool:
+    return bool(ASKS_BACK.search(CITATION.sub("", reply).strip()))
+
+
+def support(reply: str, question: str, context: str, analyzer: Analyzer) -> float:
+    """Share of the reply's own terms (those not in the question, nor framing words, nor its citations)
+    found in the context the model was given; 0 for a reply that only repeats the question, asks back,
+    or is empty."""
+    terms = set(analyzer.terms(CITATION.sub(" ", reply))) - set(analyzer.terms(question)) - FRAMING
+    if not terms or asks_back(reply):
+        return 0.0
+    return len(terms & set(analyzer.terms(context))) / len(terms)
+
+
+def find_evidence(
+    sentences: SentencePool, question_scores: Sequence[float], citations: dict[int, int], sources: list[Passage],
+    reply: str | None, limit: int = 2,
+) -> list[Evidence]:
+    """The best ``limit`` sentences of the cited passages for the question (and the reply, when it is
+    supported), best first.
+
+    ``question_scores`` are the sentences' scores against the question (already
+    computed for the prompt); ``citations`` maps a sentence's passage index to
+    that passage's number among the answer's ``sources``; sentences of other
+    passages are not evidence.
+    """
+    scores = np.asarray(question_scores, dtype=float)
+    if reply:
+        scores = scores + REPLY_WEIGHT * np.asarray(sentences.scores(reply))
+    eligible = [i for i, s in enumerate(sentences.sentences) if s.passage in citations]
+    evidence: list[Evidence] = []
+    for position in sorted(eligible, key=lambda i: -scores[i])[:limit]:
+        sentence = sentences.sentences[position]
+        citation = citations[sentence.passage]
+        passage = sources[citation - 1]
+        evidence.append(Evidence(
+            citation=citation, source=passage.source, page=passage.page, location=passage.location,
+            sentence=sentence.text.strip(), start=sentence.start, end=sentence.end,
+        ))
+    return evidence
+
+
+def copies_evidence(reply: str, evidence: list[Evidence]) -> bool:
+    """Every sentence of the reply (its citations aside) is words of one evidence sentence, unchanged."""
+    said = [_squeezed(s.text) for s in split_sentences(CITATION.sub("", reply))]
+    quoted = [_squeezed(item.sentence) for item in evidence]
+    return any(said) and all(any(s in q for q in quoted) for s in said if s)
+
+
+def _squeezed(text: str) -> str:
+    """The text as the comparison of words sees it: no spacing, no closing stop, one case."""
+    return re.sub(r"\s+", "", text).strip("\"'“”‘’").rstrip(".。!?！？").lower()
