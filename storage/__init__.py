@@ -20,7 +20,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(["backup", "restore"], "backup"),
     **dict.fromkeys(["Conversation", "Conversations", "Turn"], "conversations"),
     **dict.fromkeys(["Directory", "DirectoryUnavailable", "DirectoryUser"], "directory"),
-    **dict.fromkeys(["DirectoryAccount", "DirectoryAccounts"], "directory_accounts"),
+    **dict.fromkeys(["DirectoryAccount", "DirectoryAccounts", "seen_accounts"], "directory_accounts"),
     **dict.fromkeys(["EmbedBackend", "Embedder", "open_embedder"], "embedding"),
     **dict.fromkeys(["model_fingerprint"], "fingerprint"),
     **dict.fromkeys(["EmbeddingBackendError"], "openvino_embedding"),
@@ -33,6 +33,8 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(["FileRecord"], "manifest"),
     **dict.fromkeys(["OcrCache", "OcrText"], "ocr_cache"),
     **dict.fromkeys(["Sessions"], "sessions"),
+    **dict.fromkeys(["Database", "Migrations", "StateUnavailable", "describe", "open_database"], "database"),
+    **dict.fromkeys(["SharedWindow"], "window_events"),
     **dict.fromkeys(["Adapters", "AdapterState", "FewShotFile", "write_json"], "tuning"),
     **dict.fromkeys(
         ["Reconciliation", "Store", "StoreError", "lexical_index_outdated", "now_iso", "stored_chunk_count",

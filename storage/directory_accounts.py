@@ -1,10 +1,10 @@
-"""Directory users as last seen (DATA_DIR/sessions/directory.sqlite3): their groups and when the directory was
-last asked.
+"""Directory users as last seen (DATA_DIR/sessions/directory.sqlite3, or the database server): their groups and
+when the directory was last asked.
 
 A directory user's session or API key names the user; their groups come
 from here, read again from the directory when older than
-RAG_LDAP_REFRESH_MINUTES (ui/directory.py does the asking). Shared by every
-front-end that shares the data folder.
+RAG_LDAP_REFRESH_MINUTES (ui/auth.py does the asking). Shared by every
+front-end that shares the data folder or the database.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import sqlite
+from settings import Settings
 
-MIGRATIONS: list[str] = [
+from .database import Migrations, open_database
+
+MIGRATIONS = Migrations("directory_accounts", sqlite=[
     # 1: one row per directory user who has signed in.
     """
     CREATE TABLE accounts (
@@ -25,7 +27,15 @@ MIGRATIONS: list[str] = [
         checked REAL NOT NULL   -- unix time the directory was last asked
     );
     """,
-]
+], postgresql=[
+    """
+    CREATE TABLE accounts (
+        name TEXT PRIMARY KEY,
+        "groups" TEXT NOT NULL,
+        checked DOUBLE PRECISION NOT NULL
+    );
+    """,
+])
 
 
 @dataclass(frozen=True)
@@ -39,18 +49,19 @@ class DirectoryAccount:
 
 
 class DirectoryAccounts:
-    def __init__(self, db_path: Path) -> None:
-        self._db = sqlite.connect_private(db_path, MIGRATIONS)
+    def __init__(self, db_path: Path, database_url: str | None = None) -> None:
+        self._db = open_database(db_path, database_url, MIGRATIONS)
 
     def seen(self, name: str, groups: list[str] | tuple[str, ...]) -> DirectoryAccount:
         """The directory says ``name`` is in ``groups`` now."""
         account = DirectoryAccount(name, tuple(sorted(set(groups))), time.time())
-        self._db.execute("INSERT OR REPLACE INTO accounts VALUES (?, ?, ?)",
+        self._db.execute('INSERT INTO accounts VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE '
+                         'SET "groups" = excluded."groups", checked = excluded.checked',
                          (name, json.dumps(account.groups, ensure_ascii=False), account.checked))
         return account
 
     def get(self, name: str) -> DirectoryAccount | None:
-        row = self._db.execute("SELECT name, groups, checked FROM accounts WHERE name = ?", (name,)).fetchone()
+        row = self._db.execute('SELECT name, "groups", checked FROM accounts WHERE name = ?', (name,)).fetchone()
         return DirectoryAccount(row[0], tuple(json.loads(row[1])), row[2]) if row else None
 
     def forget(self, name: str) -> None:
@@ -58,8 +69,16 @@ class DirectoryAccounts:
         self._db.execute("DELETE FROM accounts WHERE name = ?", (name,))
 
     def all(self) -> list[DirectoryAccount]:
-        rows = self._db.execute("SELECT name, groups, checked FROM accounts ORDER BY name").fetchall()
+        rows = self._db.execute('SELECT name, "groups", checked FROM accounts ORDER BY name').fetchall()
         return [DirectoryAccount(r[0], tuple(json.loads(r[1])), r[2]) for r in rows]
 
     def close(self) -> None:
         self._db.close()
+
+
+def seen_accounts(settings: Settings) -> list[DirectoryAccount]:
+    """The directory users who have signed in, their groups as last seen (none where no directory was used)."""
+    path = settings.directory_accounts_path
+    if not (settings.database_url or path.exists()):
+        return []
+    return DirectoryAccounts(path, settings.database_url).all()

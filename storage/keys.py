@@ -1,4 +1,4 @@
-"""API keys (DATA_DIR/keys/keys.sqlite3): each acts as one user, and is stored only as a hash.
+"""API keys (DATA_DIR/keys/keys.sqlite3, or the database server): each acts as one user, and is stored only as a hash.
 
 A key reads ``rag-<id>-<secret>``: the id finds its row, the secret is
 checked against the row's SHA-256 in constant time. The secret is 32 random
@@ -18,9 +18,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import sqlite
+from .database import Migrations, open_database
 
-MIGRATIONS: list[str] = [
+MIGRATIONS = Migrations("keys", sqlite=[
     # 1: one row per key ever made.
     """
     CREATE TABLE keys (
@@ -33,7 +33,19 @@ MIGRATIONS: list[str] = [
         revoked REAL
     );
     """,
-]
+], postgresql=[
+    """
+    CREATE TABLE keys (
+        id TEXT PRIMARY KEY,
+        "user" TEXT NOT NULL,
+        name TEXT NOT NULL,
+        secret_hash TEXT NOT NULL,
+        created DOUBLE PRECISION NOT NULL,
+        last_used DOUBLE PRECISION,
+        revoked DOUBLE PRECISION
+    );
+    """,
+])
 
 KEY = re.compile(r"rag-([A-Za-z0-9]{12})-([A-Za-z0-9_-]{43})")
 LAST_USED_EVERY = 60.0  # seconds: a key in steady use is written at most this often
@@ -50,8 +62,8 @@ class ApiKey:
 
 
 class ApiKeys:
-    def __init__(self, db_path: Path) -> None:
-        self._db = sqlite.connect_private(db_path, MIGRATIONS)
+    def __init__(self, db_path: Path, database_url: str | None = None) -> None:
+        self._db = open_database(db_path, database_url, MIGRATIONS)
         self._lock = threading.Lock()
 
     def create(self, user: str, name: str = "") -> tuple[ApiKey, str]:
@@ -65,9 +77,9 @@ class ApiKeys:
         return ApiKey(key_id, user, name, now, None, None), f"rag-{key_id}-{secret}"
 
     def list(self, user: str | None = None) -> list[ApiKey]:
-        query = "SELECT id, user, name, created, last_used, revoked FROM keys"
+        query = 'SELECT id, "user", name, created, last_used, revoked FROM keys'
         with self._lock:
-            rows = self._db.execute(query + (" WHERE user = ?" if user else "") + " ORDER BY created",
+            rows = self._db.execute(query + (' WHERE "user" = ?' if user else "") + " ORDER BY created",
                                     (user,) if user else ()).fetchall()
         return [ApiKey(*row) for row in rows]
 
@@ -85,7 +97,7 @@ class ApiKeys:
             return None
         key_id, secret = match.groups()
         with self._lock:
-            row = self._db.execute("SELECT user, secret_hash, last_used FROM keys WHERE id = ? AND revoked IS NULL",
+            row = self._db.execute('SELECT "user", secret_hash, last_used FROM keys WHERE id = ? AND revoked IS NULL',
                                    (key_id,)).fetchone()
             if row is None or not hmac.compare_digest(row[1], _hash(secret)):
                 return None

@@ -1,4 +1,5 @@
-"""Sign-in sessions (DATA_DIR/sessions/sessions.sqlite3): a random token per session, stored only as its hash.
+"""Sign-in sessions (DATA_DIR/sessions/sessions.sqlite3, or the database server): a random token per session,
+stored only as its hash.
 
 A session names its user, not their groups: a group change or a removed
 user takes effect on the next request. Sessions survive a server restart.
@@ -11,9 +12,9 @@ import secrets
 import time
 from pathlib import Path
 
-from . import sqlite
+from .database import Migrations, open_database
 
-MIGRATIONS: list[str] = [
+MIGRATIONS = Migrations("sessions", sqlite=[
     # 1: one row per signed-in browser or script.
     """
     CREATE TABLE sessions (
@@ -23,12 +24,21 @@ MIGRATIONS: list[str] = [
         expires REAL NOT NULL
     );
     """,
-]
+], postgresql=[
+    """
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        "user" TEXT NOT NULL,
+        created DOUBLE PRECISION NOT NULL,
+        expires DOUBLE PRECISION NOT NULL
+    );
+    """,
+])
 
 
 class Sessions:
-    def __init__(self, db_path: Path, hours: float) -> None:
-        self._db = sqlite.connect_private(db_path, MIGRATIONS)
+    def __init__(self, db_path: Path, hours: float, database_url: str | None = None) -> None:
+        self._db = open_database(db_path, database_url, MIGRATIONS)
         self.seconds = hours * 3600
 
     def create(self, user: str) -> str:
@@ -41,7 +51,7 @@ class Sessions:
 
     def user(self, token: str) -> str | None:
         """The user a live session belongs to; None for an unknown, forged or expired token."""
-        row = self._db.execute("SELECT user, expires FROM sessions WHERE token_hash = ?", (_hash(token),)).fetchone()
+        row = self._db.execute('SELECT "user", expires FROM sessions WHERE token_hash = ?', (_hash(token),)).fetchone()
         return row[0] if row and row[1] > time.time() else None
 
     def end(self, token: str) -> None:

@@ -94,6 +94,25 @@ def engine(sample_settings: Settings, embedder, llm):
 
 
 @pytest.fixture(scope="session")
+def postgres():
+    """Debian's PostgreSQL, one cluster per session (each test makes its own database in it)."""
+    from tests import postgres_server
+
+    if not postgres_server.available():
+        pytest.skip("NOT RUN: PostgreSQL is not installed (apt-get install postgresql; .ci/run installs it)")
+    server = postgres_server.make()
+    yield server
+    server.remove()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.server)])
+def database_url(request) -> str | None:
+    """Each back-end of the state in turn: None (SQLite files in the data folder), then a new, empty database
+    on the session's PostgreSQL server."""
+    return None if request.param == "sqlite" else request.getfixturevalue("postgres").new_database()
+
+
+@pytest.fixture(scope="session")
 def browser(tmp_path_factory: pytest.TempPathFactory):
     """Debian's Chromium, started once per session; each test opens a context of its own (its cookies and
     storage) and closes it. Downloads land in one session folder."""

@@ -10,6 +10,7 @@ and say nothing about whether the user exists.
 
 from __future__ import annotations
 
+import html
 import ipaddress
 import logging
 import re
@@ -18,17 +19,18 @@ from dataclasses import dataclass, replace
 from urllib.parse import quote
 
 from starlette.requests import HTTPConnection
-from starlette.responses import RedirectResponse
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from chatbot import (
     UNRESTRICTED, ApiKeys, Directory, DirectoryAccount, DirectoryAccounts, DirectoryUnavailable, Reader, Sessions,
-    UsersError, UsersFile,
+    StateUnavailable, UsersError, UsersFile,
 )
 from settings import EVERYONE, Settings
 
 from .errors import error_response
-from .limits import WindowLimit
+from .i18n import TEXT, browser_language
+from .limits import window_limit
 
 log = logging.getLogger(__name__)
 
@@ -66,15 +68,15 @@ class Auth:
         self.required = settings.auth_required
         self._admin_group = settings.admin_group
         self.users = UsersFile(settings.users_path)
-        self.sessions = Sessions(settings.sessions_path, settings.session_hours)
-        self.keys = ApiKeys(settings.keys_path)
-        self.limit = WindowLimit(settings.login_attempts, settings.login_window_minutes * 60)
+        self.sessions = Sessions(settings.sessions_path, settings.session_hours, settings.database_url)
+        self.keys = ApiKeys(settings.keys_path, settings.database_url)
+        self.limit = window_limit(settings, "login", settings.login_attempts, settings.login_window_minutes * 60)
         self._header = settings.trusted_header
         self._proxies = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
         # The company directory, when configured: its users sign in with its passwords; their groups are
         # kept as last seen and read again every LDAP_REFRESH_MINUTES.
         self.directory = Directory(settings) if settings.ldap_url else None
-        self.directory_accounts = DirectoryAccounts(settings.directory_accounts_path) if self.directory else None
+        self.directory_accounts = DirectoryAccounts(settings.directory_accounts_path, settings.database_url) if self.directory else None
         self._refresh_seconds = settings.ldap_refresh_minutes * 60
 
     def caller(self, connection: HTTPConnection) -> Caller | None:
@@ -158,7 +160,11 @@ class Auth:
             log.warning("sign-in failed for %r from %s", name, address)
             raise SignInRefused(401, "wrong")
         self.limit.clear(keys[0])
-        return SignedIn(signed, self.sessions.create(signed))
+        try:
+            return SignedIn(signed, self.sessions.create(signed))
+        except StateUnavailable as error:
+            log.error("sign-in of %r impossible: %s", name, error)
+            raise SignInRefused(503, "state_down") from None
 
     def _verified(self, name: str, password: str) -> str | None:
         """The signed-in name: a local user (users file) by their password there; any other name by the
@@ -206,7 +212,12 @@ class RequireSignIn:
             await self.app(scope, receive, send)
             return
         connection = HTTPConnection(scope)
-        caller = self.auth.caller(connection)
+        try:
+            caller = self.auth.caller(connection)
+        except StateUnavailable as error:  # sessions and keys live on a database server that is down
+            log.error("request refused: %s", error)
+            await _unavailable(connection)(scope, receive, send)
+            return
         if caller is not None:
             reader = caller.reader
             state = scope.setdefault("state", {})
@@ -236,6 +247,16 @@ class RequireSignIn:
             refusal = error_response(401, "unauthorized", "sign in first (POST /login), or send an API key "
                                      "(Authorization: Bearer ...)", headers={"WWW-Authenticate": "Bearer"})
             await refusal(scope, receive, send)
+
+
+def _unavailable(connection: HTTPConnection) -> Response:
+    """503 while the database cannot be reached: a page saying so to a browser, the error shape to a client."""
+    headers = {"Retry-After": "5"}
+    if "text/html" in connection.headers.get("accept", ""):
+        code = browser_language(connection.headers.get("accept-language"))
+        return HTMLResponse(f'<!doctype html><html lang="{code}"><meta charset="utf-8"><p role="alert">'
+                            f'{html.escape(TEXT[code]["state_down"])}</p></html>', status_code=503, headers=headers)
+    return error_response(503, "state_unavailable", TEXT["en"]["state_down"], headers=headers)
 
 
 def _setting_cookie(send: Send, cookie: str) -> Send:

@@ -20,7 +20,7 @@ import gradio as gr
 
 from chatbot import (
     ChatEngine, Conversation, Conversations, DoneEvent, Event, FeedbackRefused, LLMUnavailable, QueueEvent, Reader,
-    SourcesEvent, TokenEvent, Turn,
+    SourcesEvent, StateUnavailable, TokenEvent, Turn,
 )
 
 from .conversations import export_link
@@ -223,7 +223,13 @@ def build(engine: ChatEngine, conversations: Conversations, rate_limit: WindowLi
                 return
             earlier = [_text(turn["content"]) for turn in history if turn["role"] == "user"]
             history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
-            if wait := rate_limit.take(request.state.limit_key):  # said in the bubble; the page goes on
+            try:
+                wait = rate_limit.take(request.state.limit_key)
+            except StateUnavailable:  # the shared count's database went away: said in the bubble too
+                history[-1]["content"] = f"⚠️ {TEXT[code]['state_down']}"
+                yield [history, "", *[gr.update()] * 8]
+                return
+            if wait:  # said in the bubble; the page goes on
                 history[-1]["content"] = f"⏳ {TEXT[code]['rate_limited'].format(seconds=wait)}"
                 yield [history, "", *[gr.update()] * 8]
                 return

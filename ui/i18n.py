@@ -27,6 +27,9 @@ TEXT: dict[str, dict[str, str]] = {
         "login_users_broken": "Sign-in is unavailable: the server's users file is broken. Tell your administrator.",
         "login_directory_down": "Sign-in is unavailable: the company directory is not reachable. Try again later, "
                                 "or tell your administrator.",
+        "login_state_down": "Sign-in is unavailable: the server's database is not reachable. Try again in a moment, "
+                            "or tell your administrator.",
+        "state_down": "The server's database is not reachable. Try again in a moment, or tell your administrator.",
         "queue": "⏳ The model is answering other questions first: {ahead} before yours.",
         "rate_limited": "You have asked many questions in the last minute. Try again in {seconds} s.",
         "admin": "Administration",
@@ -118,6 +121,9 @@ TEXT: dict[str, dict[str, str]] = {
         "login_users_broken": "로그인할 수 없습니다: 서버의 사용자 파일이 손상되었습니다. 관리자에게 알려 주세요.",
         "login_directory_down": "로그인할 수 없습니다: 회사 디렉터리 서버에 연결할 수 없습니다. 잠시 후 다시 시도하거나 관리자에게 "
                                 "알려 주세요.",
+        "login_state_down": "로그인할 수 없습니다: 서버의 데이터베이스에 연결할 수 없습니다. 잠시 후 다시 시도하거나 관리자에게 "
+                            "알려 주세요.",
+        "state_down": "서버의 데이터베이스에 연결할 수 없습니다. 잠시 후 다시 시도하거나 관리자에게 알려 주세요.",
         "queue": "⏳ 모델이 다른 질문에 먼저 답하고 있습니다: 앞에 {ahead}개의 질문이 있습니다.",
         "rate_limited": "최근 1분 동안 질문이 너무 많았습니다. {seconds}초 후에 다시 시도하세요.",
         "admin": "관리",

@@ -1,9 +1,9 @@
 """Limits on what one caller may send: events per time window (failed sign-ins, questions per minute) and
 the size of a request's body.
 
-The window limits live in the process: behind several front-ends
-(docs/DEPLOY.md) each counts its own share, which the proxy's stickiness
-keeps to one front-end per browser.
+The window limits live in the process; with RAG_DATABASE_URL they are
+counted on the database server (storage/window_events.py), once for every
+front-end behind the proxy (docs/DEPLOY.md).
 """
 
 from __future__ import annotations
@@ -14,6 +14,9 @@ from collections import deque
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from chatbot import SharedWindow
+from settings import Settings
 
 from .errors import error_response
 
@@ -68,6 +71,14 @@ class WindowLimit:
             elif times and len(times) >= self.events:
                 waits.append(times[0] + self.window - now)
         return int(max(waits) + 0.999)
+
+
+def window_limit(settings: Settings, name: str, events: int, window: float) -> WindowLimit | SharedWindow:
+    """At most ``events`` per key in ``window`` seconds: counted in this process, or on the database server
+    that the front-ends share."""
+    if settings.database_url:
+        return SharedWindow(settings.database_url, name, events, window)
+    return WindowLimit(events, window)
 
 
 class BodyLimit:

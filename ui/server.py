@@ -18,14 +18,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from chatbot import Admin, AuditLog, ChatEngine, Conversations, FeedbackStore, LLMUnavailable
+from chatbot import Admin, AuditLog, ChatEngine, Conversations, FeedbackStore, LLMUnavailable, StateUnavailable
 from settings import Settings
 
 from . import admin, api, chat, conversations, login, openai_api, reading
 from .api import RateLimited
 from .auth import Auth, RequireSignIn
 from .errors import error_response
-from .limits import BodyLimit, WindowLimit
+from .i18n import TEXT
+from .limits import BodyLimit, window_limit
 
 
 SHUTDOWN_SECONDS = 60  # the longest answer takes a few seconds on the packaged model; a large one, longer
@@ -34,8 +35,9 @@ SHUTDOWN_SECONDS = 60  # the longest answer takes a few seconds on the packaged 
 def create_app(engine: ChatEngine, auth: Auth, saved: Conversations, settings: Settings) -> FastAPI:
     app = FastAPI(title="Private RAG", docs_url="/api/docs", openapi_url="/api/openapi.json")
     # Questions, searches and embeddings per user or API key, the page's included.
-    app.state.rate_limit = WindowLimit(settings.rate_limit_per_minute, 60)
+    app.state.rate_limit = window_limit(settings, "rate", settings.rate_limit_per_minute, 60)
     app.add_exception_handler(RateLimited, _too_many)
+    app.add_exception_handler(StateUnavailable, _state_down)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(HTTPException, _http_error)
     app.include_router(login.router(auth))
@@ -55,6 +57,11 @@ def create_app(engine: ChatEngine, auth: Auth, saved: Conversations, settings: S
 
 async def _too_many(request: Request, error: RateLimited) -> JSONResponse:
     return error_response(429, "rate_limit_exceeded", str(error), headers={"Retry-After": str(error.seconds)})
+
+
+async def _state_down(request: Request, error: StateUnavailable) -> JSONResponse:
+    logging.getLogger(__name__).error("request refused: %s", error)
+    return error_response(503, "state_unavailable", TEXT["en"]["state_down"], headers={"Retry-After": "5"})
 
 
 async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
@@ -79,7 +86,10 @@ def serve(settings: Settings) -> None:
 
     # Sign-in failures and refused headers are logged for the admin (stderr: the journal under systemd).
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-    auth = Auth(settings)
+    try:
+        auth = Auth(settings)
+    except StateUnavailable as error:
+        sys.exit(f"cannot start: {error} (RAG_DATABASE_URL)")
     if auth.required and not auth.users.users():
         print(f"Sign-in is on and {settings.users_path} lists no user yet: add one with "
               "python -m chatbot users add NAME --group GROUP", file=sys.stderr, flush=True)

@@ -21,7 +21,7 @@ from pathlib import PurePosixPath
 from typing import Literal
 
 from settings import REPO_ROOT, Settings
-from storage import AuditLog, DirectoryAccounts, FeedbackStore, Store, UsersError, UsersFile, now_iso
+from storage import AuditLog, FeedbackStore, Store, UsersError, UsersFile, now_iso, seen_accounts
 
 # How an answer was made when the model's reply was not shown (its words were not all in the documents).
 REPLY_NOT_SHOWN = ("span", "evidence", "unsupported")
@@ -199,8 +199,7 @@ class Admin:
             local = {u.name: u.groups for u in UsersFile(settings.users_path).users().values()}
         except UsersError:  # the page still shows the rest; the server's log says what is wrong
             local = {}
-        path = settings.directory_accounts_path
-        directory = {a.name: a.groups for a in DirectoryAccounts(path).all()} if path.exists() else {}
+        directory = {a.name: a.groups for a in seen_accounts(settings)}
         return group_summary(local, directory)
 
     def last_ingest(self) -> dict | None:

@@ -30,12 +30,13 @@ from storage import (
     ApiKeys,
     AuditLog,
     DirectoryAccount,
-    DirectoryAccounts,
+    StateUnavailable,
     StoreError,
     UsersError,
     UsersFile,
     backup,
     restore,
+    seen_accounts,
 )
 
 
@@ -80,13 +81,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "audit":
             _audit(args, settings)
         elif args.command == "keys":
-            _keys(args, ApiKeys(settings.keys_path), UsersFile(settings.users_path), _directory_users(settings))
+            keys = ApiKeys(settings.keys_path, settings.database_url)
+            _keys(args, keys, UsersFile(settings.users_path), _directory_users(settings))
         elif args.command in ("backup", "restore"):
             done = (backup if args.command == "backup" else restore)(settings, args.folder)
             print(f"{args.command}: {', '.join(k for k in done if k != 'created')} ({args.folder})")
         else:
             _users(args, UsersFile(settings.users_path), settings.admin_group, _directory_users(settings))
-    except (UsersError, StoreError) as error:
+    except (UsersError, StoreError, StateUnavailable) as error:
         print(f"{args.command}: {error}", file=sys.stderr)
         return 2
     return 0
@@ -94,8 +96,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def _directory_users(settings: Settings) -> dict[str, DirectoryAccount]:
     """The directory users who have signed in, their groups as last seen (none without a directory)."""
-    path = settings.directory_accounts_path
-    return {a.name: a for a in DirectoryAccounts(path).all()} if path.exists() else {}
+    return {a.name: a for a in seen_accounts(settings)}
 
 
 def _users(args: argparse.Namespace, users: UsersFile, admin_group: str,

@@ -21,12 +21,18 @@ from typing import Callable
 
 from settings import OFFLINE_ENV, REPO_ROOT, Settings
 from storage import (
+    ApiKeys,
     Directory,
+    DirectoryAccounts,
     DirectoryUnavailable,
     EmbedBackend,
     Embedder,
     EmbeddingBackendError,
+    Sessions,
+    SharedWindow,
+    StateUnavailable,
     Store,
+    describe,
     model_fingerprint,
 )
 
@@ -62,7 +68,7 @@ def run_checks(settings: Settings) -> list[Check]:
     checks: list[tuple[str, Callable[[Settings], str]]] = [
         ("python", _python), ("packages", _packages), ("LLM", _llm), ("embedder", _embedder), ("store", _store),
         ("documents folder", _documents), ("data directory", _data_dir), ("OCR", _ocr), ("port", _port),
-        ("offline", _offline), ("directory", _directory),
+        ("offline", _offline), ("directory", _directory), ("database", _database),
     ]
     results = []
     for name, check in checks:
@@ -278,6 +284,23 @@ def _directory(settings: Settings) -> str:
         return Directory(settings).probe()
     except DirectoryUnavailable as error:
         raise Failed(str(error), error.fix) from None
+
+
+def _database(settings: Settings) -> str:
+    """Where sessions, API keys, shared limits and directory users live: on the server of RAG_DATABASE_URL,
+    reachable with the product's account and migrated (which needs its privileges), or in SQLite files."""
+    url = settings.database_url
+    if not url:
+        return f"SQLite files in {settings.data_dir} (RAG_DATABASE_URL unset)"
+    try:
+        for opened in (Sessions(settings.sessions_path, settings.session_hours, url), ApiKeys(settings.keys_path, url),
+                       DirectoryAccounts(settings.directory_accounts_path, url), SharedWindow(url, "doctor", 1, 1)):
+            opened.close()
+    except StateUnavailable as error:
+        raise Failed(str(error), "check RAG_DATABASE_URL (host, port, database, user, password), that the server "
+                     "runs and lets this host in (pg_hba.conf), and that the user may create tables in the "
+                     "database") from None
+    return f"{describe(url)}: reachable, sessions, keys, limits and directory users migrated"
 
 
 def _flag(value: str | None) -> bool | str | None:

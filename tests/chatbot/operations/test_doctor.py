@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from chatbot.operations.doctor import run_checks
 from settings import REPO_ROOT, Settings
 from tests.helpers import free_port
@@ -70,3 +72,15 @@ def test_a_switched_on_adapter_that_is_gone_is_named_with_the_rollback(tmp_path:
     Adapters(settings.adapt_dir).switch(tmp_path / "deleted-adapter.gguf")
     llm = next(c for c in run_checks(settings) if c.name == "LLM")
     assert not llm.ok and "deleted-adapter.gguf is missing" in llm.found and "--rollback" in llm.fix
+
+
+@pytest.mark.server
+def test_the_database_line_passes_with_the_server_and_names_the_fix_without_it(sample_settings: Settings,
+                                                                              postgres, tmp_path: Path) -> None:
+    url = postgres.new_database()
+    settings = sample_settings.model_copy(update={"data_dir": tmp_path, "database_url": url})
+    database = next(c for c in run_checks(settings) if c.name == "database")
+    assert database.ok and "migrated" in database.found and "secret" not in database.found, database
+    wrong = settings.model_copy(update={"database_url": url.replace("database%20secret", "wrong")})
+    refused = next(c for c in run_checks(wrong) if c.name == "database")
+    assert not refused.ok and "RAG_DATABASE_URL" in refused.fix and "password" in refused.found, refused

@@ -1,0 +1,94 @@
+"""Sign-in sessions and API keys on a PostgreSQL server (RAG_DATABASE_URL): two front-ends with data folders
+of their own share them through the database, and a database that stops answers 503 with a clear message,
+then serves again by itself, nothing committed lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import pytest
+
+from settings import REPO_ROOT, Settings
+from tests.helpers import Client, add_users, password, start_server, stop
+
+pytestmark = pytest.mark.server
+
+RATE = 4  # searches a minute per user, counted across both front-ends
+
+
+@dataclass
+class FrontEnds:
+    a: str
+    b: str
+    a_settings: Settings
+    url: str  # the database's
+
+
+@pytest.fixture(scope="module")
+def front_ends(sample_settings: Settings, postgres, tmp_path_factory: pytest.TempPathFactory):
+    """Front-ends A and B: the same documents' store, a data folder each (users files alike, nothing else
+    shared but the database)."""
+    root = tmp_path_factory.mktemp("database-state")
+    url = postgres.new_database()
+    started = []
+    for name in "ab":
+        settings = sample_settings.model_copy(update={"data_dir": root / name, "database_url": url})
+        add_users(settings, {"kim": ["hr"], "lee": ["hr"]})
+        started.append((settings, *start_server(settings, root / f"{name}.log", {
+            "RAG_DATABASE_URL": url, "RAG_RATE_LIMIT_PER_MINUTE": str(RATE)})))
+    (a_settings, a, first), (_, b, second) = started
+    yield FrontEnds(a, b, a_settings, url)
+    stop(first)
+    stop(second)
+
+
+def test_a_session_and_a_key_made_on_one_front_end_hold_on_the_other(front_ends: FrontEnds) -> None:
+    on_a = Client(front_ends.a).signed_in("kim", password("kim"))
+    on_b = on_a.at(front_ends.b)  # the proxy sends the next request to the other host
+    assert json.loads(on_b.get("/api/health").body)["user"] == "kim"
+    env = {**os.environ, "RAG_DATA_DIR": str(front_ends.a_settings.data_dir), "RAG_DATABASE_URL": front_ends.url}
+
+    def keys(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "chatbot", "keys", *args], cwd=REPO_ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    key = keys("create", "kim", "--name", "nightly report")  # on A's host
+    script = {"Authorization": f"Bearer {key}"}
+    assert json.loads(Client(front_ends.b).get("/api/health", headers=script).body)["user"] == "kim"
+    keys("revoke", key.split("-")[1])
+    assert Client(front_ends.b).get("/api/health", headers=script).status == 401  # the next request, on B
+    on_b.request("POST", "/logout")
+    assert on_a.get("/api/health").status == 401  # signed out on B: out on A too
+
+
+def test_a_user_over_the_rate_limit_on_one_front_end_is_over_it_on_the_other(front_ends: FrontEnds) -> None:
+    on_a = Client(front_ends.a).signed_in("lee", password("lee"))
+    on_b = on_a.at(front_ends.b)
+    search = {"query": "annual leave", "k": 1}
+    assert [c.post("/api/search", search).status for c in (on_a, on_b) * (RATE // 2)] == [200] * RATE
+    refused = on_a.post("/api/search", search)
+    assert refused.status == 429 and int(refused.headers["Retry-After"]) > 0
+    assert on_b.post("/api/search", search).status == 429
+
+
+def test_the_database_stopped_gives_503_then_service_resumes_with_nothing_lost(front_ends: FrontEnds,
+                                                                             postgres) -> None:
+    browser = Client(front_ends.a).signed_in("kim", password("kim"))
+    postgres.stop()
+    try:
+        api = browser.get("/api/health")
+        assert api.status == 503 and json.loads(api.body)["error"]["code"] == "state_unavailable"
+        page = browser.get("/", headers={"Accept": "text/html", "Accept-Language": "ko-KR"})
+        assert page.status == 503 and "데이터베이스에 연결할 수 없습니다" in page.text
+        form = Client(front_ends.b).request("POST", "/login", form={"user": "kim", "password": password("kim")})
+        assert form.status == 503 and "database is not reachable" in form.text
+    finally:
+        postgres.start()
+    assert json.loads(browser.get("/api/health").body)["user"] == "kim"  # the session made before the stop
+    assert Client(front_ends.b).sign_in("kim", password("kim")).status == 200
