@@ -238,8 +238,9 @@ class Settings(BaseSettings):
     )
     session_hours: float = Field(12.0, gt=0, description="A sign-in lasts this long.")
     database_url: str | None = Field(
-        None, description="Keep sign-in sessions and API keys on this PostgreSQL server (postgresql://USER:PASSWORD@"
-        "HOST/DB), shared by front-ends on several hosts; unset: SQLite files in the data directory.",
+        None, description="Keep sessions, API keys, saved chats, feedback and rate limits on this PostgreSQL server "
+        "(postgresql://USER:PASSWORD@HOST/DB), shared by front-ends on several hosts; unset: SQLite files in the "
+        "data directory.",
     )
     login_attempts: int = Field(
         5, gt=0, description="Failed sign-ins allowed per user name and per address within LOGIN_WINDOW_MINUTES.",

@@ -1,4 +1,5 @@
-"""Saved chats (DATA_DIR/conversations/conversations.sqlite3): each owner's conversations, turn by turn.
+"""Saved chats (DATA_DIR/conversations/conversations.sqlite3, or the database server): each owner's
+conversations, turn by turn.
 
 An owner is a signed-in user ("user:NAME"), or one browser when sign-in is
 off ("browser:ID", from a cookie). Every method takes the owner, and a
@@ -12,18 +13,15 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
-from . import sqlite
+from .database import Migrations, open_database
 
 TITLE_CHARS = 80
 
-MIGRATIONS: list[str] = [
+MIGRATIONS = Migrations("conversations", sqlite=[
     # 1: conversations and their turns.
     """
     CREATE TABLE conversations (
@@ -44,7 +42,27 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (conversation, position)
     );
     """,
-]
+], postgresql=[
+    """
+    CREATE TABLE conversations (
+        id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        title TEXT NOT NULL,
+        created DOUBLE PRECISION NOT NULL,
+        updated DOUBLE PRECISION NOT NULL
+    );
+    CREATE INDEX conversations_by_owner ON conversations (owner, updated);
+    CREATE TABLE turns (
+        conversation TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        question TEXT NOT NULL,
+        answer TEXT NOT NULL,
+        details TEXT NOT NULL,
+        created DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (conversation, position)
+    );
+    """,
+])
 
 
 @dataclass(frozen=True)
@@ -64,15 +82,14 @@ class Conversation:
 
 
 class Conversations:
-    def __init__(self, db_path: Path, keep_days: int = 365) -> None:
-        self._db = sqlite.connect_private(db_path, MIGRATIONS)
+    def __init__(self, db_path: Path, keep_days: int = 365, database_url: str | None = None) -> None:
+        self._db = open_database(db_path, database_url, MIGRATIONS)
         self.keep_seconds = keep_days * 86400
-        self._lock = threading.Lock()
 
     def start(self, owner: str, title: str) -> str:
         """A new, empty conversation's id; forgotten conversations go at the same time."""
         now, conversation = time.time(), secrets.token_urlsafe(12)
-        with self._transaction():
+        with self._db.transaction():
             self._forget_before(now - self.keep_seconds)
             self._db.execute("INSERT INTO conversations VALUES (?, ?, ?, ?, ?)",
                              (conversation, owner, _title(title), now, now))
@@ -81,26 +98,27 @@ class Conversations:
     def add_turn(self, owner: str, conversation: str, turn: Turn) -> bool:
         """Append a turn; False when the conversation is not the owner's (or was deleted meanwhile)."""
         now = time.time()
-        with self._transaction():
-            if not self._owns(owner, conversation):
+        with self._db.transaction():
+            # The update checks the owner and, on a database server, locks the conversation until its turn
+            # is in: two front-ends adding to one chat at once number their turns one after the other.
+            if self._db.execute("UPDATE conversations SET updated = ? WHERE id = ? AND owner = ?",
+                                (now, conversation, owner)).rowcount != 1:
                 return False
             position = self._db.execute("SELECT COUNT(*) FROM turns WHERE conversation = ?",
                                         (conversation,)).fetchone()[0]
             self._db.execute("INSERT INTO turns VALUES (?, ?, ?, ?, ?, ?)",
                              (conversation, position, turn.question, turn.answer,
                               json.dumps(turn.details, ensure_ascii=False), now))
-            self._db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation))
         return True
 
     def list(self, owner: str) -> list[Conversation]:
         """The owner's conversations, most recently used first, without their turns."""
-        with self._lock:
-            rows = self._db.execute("SELECT id, title, created, updated FROM conversations WHERE owner = ? "
-                                    "ORDER BY updated DESC", (owner,)).fetchall()
+        rows = self._db.execute("SELECT id, title, created, updated FROM conversations WHERE owner = ? "
+                                "ORDER BY updated DESC", (owner,)).fetchall()
         return [Conversation(*row) for row in rows]
 
     def get(self, owner: str, conversation: str) -> Conversation | None:
-        with self._transaction():  # the conversation and its turns as of one moment
+        with self._db.transaction():  # the conversation and its turns as of one moment
             row = self._db.execute("SELECT id, title, created, updated FROM conversations WHERE id = ? AND owner = ?",
                                    (conversation, owner)).fetchone()
             turns = self._db.execute("SELECT question, answer, details FROM turns WHERE conversation = ? "
@@ -110,13 +128,12 @@ class Conversations:
         return Conversation(*row, turns=[Turn(q, a, json.loads(details)) for q, a, details in turns])
 
     def rename(self, owner: str, conversation: str, title: str) -> bool:
-        with self._lock:
-            changed = self._db.execute("UPDATE conversations SET title = ? WHERE id = ? AND owner = ?",
-                                       (_title(title), conversation, owner)).rowcount
+        changed = self._db.execute("UPDATE conversations SET title = ? WHERE id = ? AND owner = ?",
+                                   (_title(title), conversation, owner)).rowcount
         return changed == 1
 
     def delete(self, owner: str, conversation: str) -> bool:
-        with self._transaction():
+        with self._db.transaction():
             if not self._owns(owner, conversation):
                 return False
             self._db.execute("DELETE FROM turns WHERE conversation = ?", (conversation,))
@@ -134,20 +151,6 @@ class Conversations:
         self._db.execute("DELETE FROM turns WHERE conversation IN "
                          "(SELECT id FROM conversations WHERE updated < ?)", (cutoff,))
         self._db.execute("DELETE FROM conversations WHERE updated < ?", (cutoff,))
-
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        """Several statements as one: no other front-end writes between the check and the change (BEGIN
-        IMMEDIATE), and no other thread of this one slips a statement into the transaction (the lock:
-        the threads share one connection)."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
 
 
 def _title(text: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, Sequence, TypeVar
@@ -45,6 +45,8 @@ class Cursor(Protocol):
 class Database(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
 
+    def transaction(self) -> AbstractContextManager[Database]: ...
+
     def close(self) -> None: ...
 
 
@@ -62,7 +64,35 @@ def open_database(path: Path, url: str | None, migrations: Migrations) -> Databa
     the SQLite file ``path`` (its folder private to the service's account)."""
     if url:
         return PostgresDatabase(url, migrations)
-    return sqlite.connect_private(path, migrations.sqlite)
+    return SqliteDatabase(path, migrations.sqlite)
+
+
+class SqliteDatabase:
+    """A SQLite file whose connection the server's threads share: statements one at a time, and a
+    transaction (BEGIN IMMEDIATE) holds it, so that no other process writes between its check and its change
+    and no other thread slips a statement into it."""
+
+    def __init__(self, path: Path, migrations: list[str]) -> None:
+        self._connection = sqlite.connect_private(path, migrations)
+        self._lock = threading.RLock()
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        with self._lock:
+            return self._connection.execute(sql, tuple(params))
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqliteDatabase]:
+        with self._lock:
+            self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self
+            except BaseException:
+                self._connection.execute("ROLLBACK")
+                raise
+            self._connection.execute("COMMIT")
+
+    def close(self) -> None:
+        self._connection.close()
 
 
 class PostgresDatabase:

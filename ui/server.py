@@ -93,7 +93,7 @@ def serve(settings: Settings) -> None:
     if auth.required and not auth.users.users():
         print(f"Sign-in is on and {settings.users_path} lists no user yet: add one with "
               "python -m chatbot users add NAME --group GROUP", file=sys.stderr, flush=True)
-    engine = ChatEngine(settings, audit=AuditLog.for_settings(settings), feedback=FeedbackStore(settings.feedback_path))
+    engine = ChatEngine(settings, audit=AuditLog.for_settings(settings), feedback=FeedbackStore(settings.feedback_path, settings.database_url))
     try:
         engine.warm_up()  # the model (or its server), Kiwi, the indexes: loaded before the first user waits
     except (LLMUnavailable, FileNotFoundError, ValueError) as error:
@@ -104,6 +104,6 @@ def serve(settings: Settings) -> None:
     # for at most SHUTDOWN_SECONDS; then it hands the signal back to the handler it found, and a stop
     # is not a crash: exit 0.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    saved = Conversations(settings.conversations_path, settings.conversation_days)
+    saved = Conversations(settings.conversations_path, settings.conversation_days, settings.database_url)
     uvicorn.run(create_app(engine, auth, saved, settings), host=settings.host, port=settings.port, log_level="warning",
                 timeout_graceful_shutdown=SHUTDOWN_SECONDS)

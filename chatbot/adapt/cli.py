@@ -71,7 +71,7 @@ def run(args: argparse.Namespace, settings: Settings, stdout=sys.stdout) -> int:
 def _fewshot(args: argparse.Namespace, settings: Settings) -> dict | str:
     from .fewshot import pick_examples
 
-    examples = pick_examples(FeedbackStore(settings.feedback_path), args.n)
+    examples = pick_examples(FeedbackStore(settings.feedback_path, settings.database_url), args.n)
     target = FewShotFile(settings.adapt_dir)
     target.write(examples)
     if args.json:
@@ -91,7 +91,7 @@ def _data(args: argparse.Namespace, settings: Settings) -> dict | str:
     if args.qa is not None and not args.qa.is_file():
         raise ValueError(f"--qa {args.qa}: no such file")
     engine = ChatEngine(settings)
-    records, report = build_records(engine, FeedbackStore(settings.feedback_path), args.qa, args.per_language,
+    records, report = build_records(engine, FeedbackStore(settings.feedback_path, settings.database_url), args.qa, args.per_language,
                                     args.holdout, teacher=_teacher(settings))
     paths = write_records(records, data_dir(settings))
     result = {**report.to_json(), "files": {split: str(path) for split, path in paths.items()}}

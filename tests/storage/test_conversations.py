@@ -16,27 +16,30 @@ TURN = Turn("How many days of leave?", "According to the documents: **15 days**.
             {"found": True, "sources": [{"source": "hr/policy.md", "label": "hr/policy.md"}], "evidence": []})
 
 
-def test_a_chat_keeps_its_turns_for_its_owner_only_across_a_restart(tmp_path: Path) -> None:
+def test_a_chat_keeps_its_turns_for_its_owner_only_across_a_restart(tmp_path: Path,
+                                                                    database_url: str | None) -> None:
     path = tmp_path / "conversations" / "conversations.sqlite3"
-    saved = Conversations(path)
+    saved = Conversations(path, database_url=database_url)
     chat = saved.start("user:hana", "  How many days\nof leave?  ")
     assert saved.add_turn("user:hana", chat, TURN)
     assert saved.add_turn("user:hana", chat, Turn("And for contractors?", "연차는 **15일**입니다.", {"found": False}))
     assert not saved.add_turn("user:ethan", chat, TURN)  # not his
     saved.close()
 
-    reopened = Conversations(path)
+    reopened = Conversations(path, database_url=database_url)
     found = reopened.get("user:hana", chat)
     assert found is not None and found.title == "How many days of leave?"  # one line
     assert [t.question for t in found.turns] == ["How many days of leave?", "And for contractors?"]
     assert found.turns[0] == TURN and found.turns[1].answer == "연차는 **15일**입니다."
     assert reopened.get("user:ethan", chat) is None and reopened.list("user:ethan") == []
     assert [c.id for c in reopened.list("user:hana")] == [chat]
-    assert (tmp_path / "conversations").stat().st_mode & 0o777 == 0o700
+    if not database_url:  # a folder only the server may enter
+        assert (tmp_path / "conversations").stat().st_mode & 0o777 == 0o700
 
 
-def test_the_list_is_most_recent_first_and_rename_and_delete_touch_only_the_owners(tmp_path: Path) -> None:
-    saved = Conversations(tmp_path / "c.sqlite3")
+def test_the_list_is_most_recent_first_and_rename_and_delete_touch_only_the_owners(tmp_path: Path,
+                                                                                   database_url: str | None) -> None:
+    saved = Conversations(tmp_path / "c.sqlite3", database_url=database_url)
     first, second = saved.start("browser:a", "first"), saved.start("browser:a", "second")
     saved.add_turn("browser:a", first, TURN)  # used last: listed first
     assert [c.title for c in saved.list("browser:a")] == ["first", "second"]
@@ -48,8 +51,8 @@ def test_the_list_is_most_recent_first_and_rename_and_delete_touch_only_the_owne
     assert not saved.add_turn("browser:a", first, TURN)  # deleted: nothing is added to it
 
 
-def test_turns_added_from_many_threads_all_keep_their_place(tmp_path: Path) -> None:
-    saved = Conversations(tmp_path / "c.sqlite3")
+def test_turns_added_from_many_threads_all_keep_their_place(tmp_path: Path, database_url: str | None) -> None:
+    saved = Conversations(tmp_path / "c.sqlite3", database_url=database_url)
     chat = saved.start("user:hana", "busy")
 
     def add(worker: int) -> None:
@@ -67,8 +70,9 @@ def test_turns_added_from_many_threads_all_keep_their_place(tmp_path: Path) -> N
         assert [q for q in questions if q.startswith(f"{worker}-")] == [f"{worker}-{n}" for n in range(20)]
 
 
-def test_chats_unused_for_longer_than_kept_are_forgotten(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    saved = Conversations(tmp_path / "c.sqlite3", keep_days=30)
+def test_chats_unused_for_longer_than_kept_are_forgotten(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         database_url: str | None) -> None:
+    saved = Conversations(tmp_path / "c.sqlite3", keep_days=30, database_url=database_url)
     old = saved.start("user:hana", "old")
     saved.add_turn("user:hana", old, TURN)
     later = time.time() + 31 * 86400  # a month passes: the clock is the one thing a test cannot wait for

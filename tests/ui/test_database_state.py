@@ -1,6 +1,6 @@
-"""Sign-in sessions and API keys on a PostgreSQL server (RAG_DATABASE_URL): two front-ends with data folders
-of their own share them through the database, and a database that stops answers 503 with a clear message,
-then serves again by itself, nothing committed lost."""
+"""The state on a PostgreSQL server (RAG_DATABASE_URL): two front-ends with data folders of their own share
+sign-ins, API keys, limits, answers with their feedback, and saved chats through the database; a database
+that stops answers 503 with a clear message, then serves again by itself, nothing committed lost."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from settings import REPO_ROOT, Settings
+from storage import Conversations, FeedbackStore, Turn
 from tests.helpers import Client, add_users, password, start_server, stop
 
 pytestmark = pytest.mark.server
@@ -65,6 +67,24 @@ def test_a_session_and_a_key_made_on_one_front_end_hold_on_the_other(front_ends:
     assert Client(front_ends.b).get("/api/health", headers=script).status == 401  # the next request, on B
     on_b.request("POST", "/logout")
     assert on_a.get("/api/health").status == 401  # signed out on B: out on A too
+
+
+def test_an_answer_given_on_one_front_end_is_rated_on_the_other_and_a_chat_saved_on_one_opens_on_the_other(
+        front_ends: FrontEnds) -> None:
+    on_a = Client(front_ends.a).signed_in("kim", password("kim"))
+    on_b = on_a.at(front_ends.b)
+    done = on_a.ask("How many days of annual leave do I get?")[-1]
+    given = on_b.post("/api/feedback", {"answer_id": done["id"], "rating": "up", "comment": "right"})
+    assert given.status == 200, given.text
+    rated = next(r for r in FeedbackStore(Path("unused"), front_ends.url).rated() if r.answer.id == done["id"])
+    assert (rated.rating, rated.answer.answer, rated.answer.user) == ("up", done["answer"], "kim")
+    # A chat as the page on A saves it (the same store class), exported through B's own route.
+    saved = Conversations(Path("unused"), database_url=front_ends.url)
+    chat = saved.start("user:kim", "leave")
+    saved.add_turn("user:kim", chat, Turn("How many days of annual leave do I get?", done["answer"]))
+    exported = on_b.get(f"/conversations/{chat}.md")
+    assert exported.status == 200 and done["answer"] in exported.text
+    assert Client(front_ends.b).signed_in("lee", password("lee")).get(f"/conversations/{chat}.md").status == 404
 
 
 def test_a_user_over_the_rate_limit_on_one_front_end_is_over_it_on_the_other(front_ends: FrontEnds) -> None:
