@@ -238,7 +238,7 @@ class Settings(BaseSettings):
     )
     session_hours: float = Field(12.0, gt=0, description="A sign-in lasts this long.")
     database_url: str | None = Field(
-        None, description="Keep sessions, API keys, saved chats, feedback and rate limits on this PostgreSQL server "
+        None, description="Keep users, sessions, API keys, saved chats, feedback and rate limits on this PostgreSQL server "
         "(postgresql://USER:PASSWORD@HOST/DB), shared by front-ends on several hosts; unset: SQLite files in the "
         "data directory.",
     )

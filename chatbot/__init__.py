@@ -20,7 +20,7 @@ import settings as _settings  # noqa: F401  (offline mode before any model libra
 _STORAGE = [
     "UNRESTRICTED", "ApiKey", "ApiKeys", "AuditLog", "Conversation", "Conversations", "Directory",
     "DirectoryAccount", "DirectoryAccounts", "DirectoryUnavailable", "FeedbackStore", "Reader",
-    "SearchFilter", "Sessions", "SharedWindow", "StateUnavailable", "Turn", "UsersError", "UsersFile",
+    "SearchFilter", "Sessions", "SharedWindow", "StateUnavailable", "Turn", "UsersError", "UsersFile", "open_users",
 ]
 _EXPORTS: dict[str, str] = {
     **dict.fromkeys(_STORAGE, "storage"),

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from settings import Settings, get_settings
-from storage import UNRESTRICTED, AuditLog, Reader, SearchFilter, UsersError, UsersFile
+from storage import UNRESTRICTED, AuditLog, Reader, SearchFilter, UsersError, open_users
 
 from .operations import admin_cli
 from .adapt import cli as adapt_cli
@@ -121,7 +121,7 @@ def _reader(settings: Settings, name: str | None) -> Reader:
     """The user named by --user, or the admin at the shell (who can read the store's files anyway)."""
     if name is None:
         return replace(UNRESTRICTED, name=f"{getpass.getuser()} (shell)")
-    user = UsersFile(settings.users_path).get(name)
+    user = open_users(settings).get(name)
     if user is None:
         raise UsersError(f"no user {name!r} in {settings.users_path}")
     return user.reader(settings.admin_group)

@@ -31,7 +31,7 @@ from storage import (
     FileRecord,
     Store,
     UsersError,
-    UsersFile,
+    open_users,
     acl_metadata,
     indexed_text,
     model_fingerprint,
@@ -320,7 +320,7 @@ def _write_group(store: Store, group: list[_Pending], models: _Models, report: I
 def _known_groups(settings: Settings) -> set[str] | None:
     """Every group a user is in, and the admin group; None before any user exists."""
     try:
-        users = UsersFile(settings.users_path).users()
+        users = open_users(settings).users()
     except UsersError as error:
         log.warning("%s; .access files are not checked against the users", error)
         return None

@@ -41,7 +41,7 @@ _EXPORTS: dict[str, str] = {
          "writer", "writer_lock"],
         "store",
     ),
-    **dict.fromkeys(["User", "UsersError", "UsersFile"], "users"),
+    **dict.fromkeys(["User", "UsersError", "UsersFile", "UsersTable", "open_users"], "users"),
 }
 
 __all__ = list(_EXPORTS)

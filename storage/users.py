@@ -1,4 +1,6 @@
-"""The users file (DATA_DIR/users.json): each user's name, groups and argon2 password hash.
+"""The users file (DATA_DIR/users.json): each user's name, groups and argon2 password hash — or, with
+RAG_DATABASE_URL, the same in a table on the database server (``UsersTable``), so that front-ends on several
+hosts sign in the same people; ``open_users`` picks by the settings.
 
 Admins edit it through ``python -m chatbot users``; a hand edit that breaks
 it is reported with the file, the line and the reason. Writes go to a
@@ -25,7 +27,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 
+from settings import Settings
+
 from .access import Reader, valid_group
+from .database import Migrations, PostgresDatabase, describe
 
 log = logging.getLogger(__name__)
 
@@ -83,13 +88,7 @@ class UsersFile:
         return self.users().get(name)
 
     def verify(self, name: str, password: str) -> User | None:
-        """The user when the password is theirs; as slow for an unknown name as for a wrong password."""
-        user = self.get(name)
-        try:
-            _HASHER.verify(user.password_hash if user else _dummy_hash(), password)
-        except (VerificationError, InvalidHashError):
-            return None
-        return user
+        return _verified(self.get(name), password)
 
     # changing (the CLI)
     def add(self, name: str, groups: list[str], password: str) -> User:
@@ -119,6 +118,69 @@ class UsersFile:
             users = _parse(self.path) if self.path.exists() else {}
             yield users
             _write(self.path, users)
+
+
+MIGRATIONS = Migrations("users", sqlite=[], postgresql=[  # the embedded install keeps the users file
+    """
+    CREATE TABLE users (
+        name TEXT PRIMARY KEY,
+        "groups" TEXT NOT NULL,         -- JSON list
+        password_hash TEXT NOT NULL     -- argon2
+    );
+    """,
+])
+
+
+class UsersTable:
+    """The users on the database server: the users file's names, groups and hashes, a row each; every change
+    is one statement, seen at once by every front-end."""
+
+    def __init__(self, url: str) -> None:
+        self._db = PostgresDatabase(url, MIGRATIONS)
+        self.path = describe(url)  # where the users are, for messages
+
+    def users(self) -> dict[str, User]:
+        rows = self._db.execute('SELECT name, "groups", password_hash FROM users ORDER BY name').fetchall()
+        return {name: User(name, tuple(json.loads(groups)), hashed) for name, groups, hashed in rows}
+
+    def get(self, name: str) -> User | None:
+        row = self._db.execute('SELECT name, "groups", password_hash FROM users WHERE name = ?', (name,)).fetchone()
+        return User(row[0], tuple(json.loads(row[1])), row[2]) if row else None
+
+    def verify(self, name: str, password: str) -> User | None:
+        return _verified(self.get(name), password)
+
+    def add(self, name: str, groups: list[str], password: str) -> User:
+        user = User(_checked_name(name), _checked_groups(groups), _hash(password))
+        if not self._db.execute("INSERT INTO users VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
+                                (user.name, json.dumps(user.groups, ensure_ascii=False), user.password_hash)).rowcount:
+            raise UsersError(f"user {name!r} already exists (users passwd changes the password)")
+        return user
+
+    def remove(self, name: str) -> None:
+        if not self._db.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount:
+            raise UsersError(f"no user {name!r} in {self.path}")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def set_password(self, name: str, password: str) -> None:
+        if not self._db.execute("UPDATE users SET password_hash = ? WHERE name = ?", (_hash(password), name)).rowcount:
+            raise UsersError(f"no user {name!r} in {self.path}")
+
+
+def open_users(settings: Settings) -> UsersFile | UsersTable:
+    """The installation's users: on the database server when RAG_DATABASE_URL is set, else the users file."""
+    return UsersTable(settings.database_url) if settings.database_url else UsersFile(settings.users_path)
+
+
+def _verified(user: User | None, password: str) -> User | None:
+    """The user when the password is theirs; as slow for an unknown name as for a wrong password."""
+    try:
+        _HASHER.verify(user.password_hash if user else _dummy_hash(), password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return user
 
 
 def _parse(path: Path) -> dict[str, User]:

@@ -20,7 +20,7 @@ from typing import Callable
 from urllib.parse import urlparse
 
 from settings import REPO_ROOT, Settings
-from storage import Store, UsersFile
+from storage import Store, open_users
 
 
 def stored_chunks(settings: Settings) -> list[dict]:
@@ -174,7 +174,7 @@ class Client:
 
 def add_users(settings: Settings, users: dict[str, list[str]]) -> None:
     """Each with the password password(name)."""
-    accounts = UsersFile(settings.users_path)
+    accounts = open_users(settings)
     for name, groups in users.items():
         accounts.add(name, groups, password(name))
 

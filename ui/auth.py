@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from chatbot import (
     UNRESTRICTED, ApiKeys, Directory, DirectoryAccount, DirectoryAccounts, DirectoryUnavailable, Reader, Sessions,
-    StateUnavailable, UsersError, UsersFile,
+    StateUnavailable, UsersError, open_users,
 )
 from settings import EVERYONE, Settings
 
@@ -67,7 +67,7 @@ class Auth:
     def __init__(self, settings: Settings) -> None:
         self.required = settings.auth_required
         self._admin_group = settings.admin_group
-        self.users = UsersFile(settings.users_path)
+        self.users = open_users(settings)
         self.sessions = Sessions(settings.sessions_path, settings.session_hours, settings.database_url)
         self.keys = ApiKeys(settings.keys_path, settings.database_url)
         self.limit = window_limit(settings, "login", settings.login_attempts, settings.login_window_minutes * 60)

@@ -91,7 +91,7 @@ def serve(settings: Settings) -> None:
     except StateUnavailable as error:
         sys.exit(f"cannot start: {error} (RAG_DATABASE_URL)")
     if auth.required and not auth.users.users():
-        print(f"Sign-in is on and {settings.users_path} lists no user yet: add one with "
+        print(f"Sign-in is on and {auth.users.path} lists no user yet: add one with "
               "python -m chatbot users add NAME --group GROUP", file=sys.stderr, flush=True)
     engine = ChatEngine(settings, audit=AuditLog.for_settings(settings), feedback=FeedbackStore(settings.feedback_path, settings.database_url))
     try:

@@ -21,7 +21,7 @@ from pathlib import PurePosixPath
 from typing import Literal
 
 from settings import REPO_ROOT, Settings
-from storage import AuditLog, FeedbackStore, Store, UsersError, UsersFile, now_iso, seen_accounts
+from storage import AuditLog, FeedbackStore, Store, UsersError, now_iso, open_users, seen_accounts
 
 # How an answer was made when the model's reply was not shown (its words were not all in the documents).
 REPLY_NOT_SHOWN = ("span", "evidence", "unsupported")
@@ -196,7 +196,7 @@ class Admin:
         """The groups of the local users and of the directory users who have signed in (as last seen)."""
         settings = self._settings
         try:
-            local = {u.name: u.groups for u in UsersFile(settings.users_path).users().values()}
+            local = {u.name: u.groups for u in open_users(settings).users().values()}
         except UsersError:  # the page still shows the rest; the server's log says what is wrong
             local = {}
         directory = {a.name: a.groups for a in seen_accounts(settings)}

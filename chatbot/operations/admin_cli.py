@@ -34,7 +34,9 @@ from storage import (
     StoreError,
     UsersError,
     UsersFile,
+    UsersTable,
     backup,
+    open_users,
     restore,
     seen_accounts,
 )
@@ -82,12 +84,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             _audit(args, settings)
         elif args.command == "keys":
             keys = ApiKeys(settings.keys_path, settings.database_url)
-            _keys(args, keys, UsersFile(settings.users_path), _directory_users(settings))
+            _keys(args, keys, open_users(settings), _directory_users(settings))
         elif args.command in ("backup", "restore"):
             done = (backup if args.command == "backup" else restore)(settings, args.folder)
             print(f"{args.command}: {', '.join(k for k in done if k != 'created')} ({args.folder})")
         else:
-            _users(args, UsersFile(settings.users_path), settings.admin_group, _directory_users(settings))
+            _users(args, open_users(settings), settings.admin_group, _directory_users(settings))
     except (UsersError, StoreError, StateUnavailable) as error:
         print(f"{args.command}: {error}", file=sys.stderr)
         return 2
@@ -99,7 +101,7 @@ def _directory_users(settings: Settings) -> dict[str, DirectoryAccount]:
     return {a.name: a for a in seen_accounts(settings)}
 
 
-def _users(args: argparse.Namespace, users: UsersFile, admin_group: str,
+def _users(args: argparse.Namespace, users: UsersFile | UsersTable, admin_group: str,
            directory: dict[str, DirectoryAccount]) -> None:
     if args.action == "add":
         user = users.add(args.name, args.groups, _password(args.password_stdin))
@@ -122,7 +124,8 @@ def _users(args: argparse.Namespace, users: UsersFile, admin_group: str,
             print(json.dumps(rows, ensure_ascii=False))
 
 
-def _keys(args: argparse.Namespace, keys: ApiKeys, users: UsersFile, directory: dict[str, DirectoryAccount]) -> None:
+def _keys(args: argparse.Namespace, keys: ApiKeys, users: UsersFile | UsersTable,
+          directory: dict[str, DirectoryAccount]) -> None:
     if args.action == "create":
         if users.get(args.user) is None and args.user not in directory:
             raise UsersError(f"no user {args.user!r} (add one first: python -m chatbot users add; a directory user "

@@ -22,16 +22,19 @@ from typing import Callable
 from settings import OFFLINE_ENV, REPO_ROOT, Settings
 from storage import (
     ApiKeys,
+    Conversations,
     Directory,
     DirectoryAccounts,
     DirectoryUnavailable,
     EmbedBackend,
     Embedder,
     EmbeddingBackendError,
+    FeedbackStore,
     Sessions,
     SharedWindow,
     StateUnavailable,
     Store,
+    UsersTable,
     describe,
     model_fingerprint,
 )
@@ -287,20 +290,22 @@ def _directory(settings: Settings) -> str:
 
 
 def _database(settings: Settings) -> str:
-    """Where sessions, API keys, shared limits and directory users live: on the server of RAG_DATABASE_URL,
+    """Where users, sessions, API keys, chats, feedback and limits live: on the server of RAG_DATABASE_URL,
     reachable with the product's account and migrated (which needs its privileges), or in SQLite files."""
     url = settings.database_url
     if not url:
         return f"SQLite files in {settings.data_dir} (RAG_DATABASE_URL unset)"
     try:
-        for opened in (Sessions(settings.sessions_path, settings.session_hours, url), ApiKeys(settings.keys_path, url),
-                       DirectoryAccounts(settings.directory_accounts_path, url), SharedWindow(url, "doctor", 1, 1)):
+        for opened in (UsersTable(url), Sessions(settings.sessions_path, settings.session_hours, url),
+                       ApiKeys(settings.keys_path, url), DirectoryAccounts(settings.directory_accounts_path, url),
+                       Conversations(settings.conversations_path, database_url=url),
+                       FeedbackStore(settings.feedback_path, url), SharedWindow(url, "doctor", 1, 1)):
             opened.close()
     except StateUnavailable as error:
         raise Failed(str(error), "check RAG_DATABASE_URL (host, port, database, user, password), that the server "
                      "runs and lets this host in (pg_hba.conf), and that the user may create tables in the "
                      "database") from None
-    return f"{describe(url)}: reachable, sessions, keys, limits and directory users migrated"
+    return f"{describe(url)}: reachable; users, sessions, keys, directory users, chats, feedback and limits migrated"
 
 
 def _flag(value: str | None) -> bool | str | None:

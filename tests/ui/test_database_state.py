@@ -1,5 +1,5 @@
 """The state on a PostgreSQL server (RAG_DATABASE_URL): two front-ends with data folders of their own share
-sign-ins, API keys, limits, answers with their feedback, and saved chats through the database; a database
+the users, sign-ins, API keys, limits, answers with their feedback, and saved chats through the database; a database
 that stops answers 503 with a clear message, then serves again by itself, nothing committed lost."""
 
 from __future__ import annotations
@@ -32,14 +32,15 @@ class FrontEnds:
 
 @pytest.fixture(scope="module")
 def front_ends(sample_settings: Settings, postgres, tmp_path_factory: pytest.TempPathFactory):
-    """Front-ends A and B: the same documents' store, a data folder each (users files alike, nothing else
-    shared but the database)."""
+    """Front-ends A and B: the same documents' store, a data folder each, nothing shared but the database
+    (the users included: added once, there)."""
     root = tmp_path_factory.mktemp("database-state")
     url = postgres.new_database()
     started = []
     for name in "ab":
         settings = sample_settings.model_copy(update={"data_dir": root / name, "database_url": url})
-        add_users(settings, {"kim": ["hr"], "lee": ["hr"]})
+        if name == "a":
+            add_users(settings, {"kim": ["hr"], "lee": ["hr"]})
         started.append((settings, *start_server(settings, root / f"{name}.log", {
             "RAG_DATABASE_URL": url, "RAG_RATE_LIMIT_PER_MINUTE": str(RATE)})))
     (a_settings, a, first), (_, b, second) = started
@@ -52,18 +53,21 @@ def test_a_session_and_a_key_made_on_one_front_end_hold_on_the_other(front_ends:
     on_a = Client(front_ends.a).signed_in("kim", password("kim"))
     on_b = on_a.at(front_ends.b)  # the proxy sends the next request to the other host
     assert json.loads(on_b.get("/api/health").body)["user"] == "kim"
+    assert not (front_ends.a_settings.data_dir / "users.json").exists()  # the users are in the database
     env = {**os.environ, "RAG_DATA_DIR": str(front_ends.a_settings.data_dir), "RAG_DATABASE_URL": front_ends.url}
 
-    def keys(*args: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "chatbot", "keys", *args], cwd=REPO_ROOT, env=env,
+    def cli(*args: str, given: str = "") -> str:  # an admin on A's host
+        done = subprocess.run([sys.executable, "-m", "chatbot", *args], cwd=REPO_ROOT, env=env, input=given,
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         return done.stdout.strip()
 
-    key = keys("create", "kim", "--name", "nightly report")  # on A's host
+    cli("users", "add", "noor", "--group", "hr", "--password-stdin", given=password("noor"))
+    assert Client(front_ends.b).sign_in("noor", password("noor")).status == 200  # added on A, signs in on B
+    key = cli("keys", "create", "kim", "--name", "nightly report")
     script = {"Authorization": f"Bearer {key}"}
     assert json.loads(Client(front_ends.b).get("/api/health", headers=script).body)["user"] == "kim"
-    keys("revoke", key.split("-")[1])
+    cli("keys", "revoke", key.split("-")[1])
     assert Client(front_ends.b).get("/api/health", headers=script).status == 401  # the next request, on B
     on_b.request("POST", "/logout")
     assert on_a.get("/api/health").status == 401  # signed out on B: out on A too
