@@ -87,7 +87,7 @@ test: setup setup-adapt
 
 # The inner loop: the tests that start no server, browser, bundle, training or OCR (pytest markers).
 test-quick: setup
-	$(PYTEST) -m "not (server or browser or bundle or training or ocr)"
+	$(PYTEST) -m "not (server or browser or bundle or training or ocr or crash)"
 
 # Retrieval and answer quality on a QA pack (DIR/corpus + DIR/questions.jsonl), in a store of its own.
 eval: setup

@@ -17,6 +17,8 @@ import ingest
 from settings import REPO_ROOT, Settings
 from tests.helpers import manifest_paths, stored_chunks
 
+pytestmark = pytest.mark.crash  # a run killed at every moment, a dozen processes: make test, not test-quick
+
 TOPICS = ["leave", "travel", "security", "payroll", "training", "equipment", "parking", "benefits"]
 
 
