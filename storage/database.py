@@ -165,7 +165,8 @@ class PostgresDatabase:
                 for script in migrations.postgresql[version:]:
                     connection.execute(script)
                 connection.execute("INSERT INTO rag_migrations VALUES (%s, %s) ON CONFLICT (name) DO UPDATE "
-                                   "SET version = GREATEST(rag_migrations.version, excluded.version)", (migrations.name, len(migrations.postgresql)))
+                                   "SET version = GREATEST(rag_migrations.version, excluded.version)",
+                                   (migrations.name, len(migrations.postgresql)))
         except psycopg.OperationalError as error:
             raise StateUnavailable(_reason(error)) from None
         except InsufficientPrivilege as error:

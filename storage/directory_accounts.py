@@ -61,19 +61,26 @@ class DirectoryAccounts:
         return account
 
     def get(self, name: str) -> DirectoryAccount | None:
-        row = self._db.execute('SELECT name, "groups", checked FROM accounts WHERE name = ?', (name,)).fetchone()
-        return DirectoryAccount(row[0], tuple(json.loads(row[1])), row[2]) if row else None
+        row = self._db.execute(f"{_SELECT} WHERE name = ?", (name,)).fetchone()
+        return _account(row) if row else None
 
     def forget(self, name: str) -> None:
         """The directory no longer has ``name``, or has disabled it."""
         self._db.execute("DELETE FROM accounts WHERE name = ?", (name,))
 
     def all(self) -> list[DirectoryAccount]:
-        rows = self._db.execute('SELECT name, "groups", checked FROM accounts ORDER BY name').fetchall()
-        return [DirectoryAccount(r[0], tuple(json.loads(r[1])), r[2]) for r in rows]
+        return [_account(row) for row in self._db.execute(f"{_SELECT} ORDER BY name").fetchall()]
 
     def close(self) -> None:
         self._db.close()
+
+
+_SELECT = 'SELECT name, "groups", checked FROM accounts'
+
+
+def _account(row: tuple) -> DirectoryAccount:
+    name, groups, checked = row
+    return DirectoryAccount(name, tuple(json.loads(groups)), checked)
 
 
 def seen_accounts(settings: Settings) -> list[DirectoryAccount]:

@@ -140,12 +140,12 @@ class UsersTable:
         self.path = describe(url)  # where the users are, for messages
 
     def users(self) -> dict[str, User]:
-        rows = self._db.execute('SELECT name, "groups", password_hash FROM users ORDER BY name').fetchall()
-        return {name: User(name, tuple(json.loads(groups)), hashed) for name, groups, hashed in rows}
+        rows = self._db.execute(f"{_SELECT_USERS} ORDER BY name").fetchall()
+        return {row[0]: _user(row) for row in rows}
 
     def get(self, name: str) -> User | None:
-        row = self._db.execute('SELECT name, "groups", password_hash FROM users WHERE name = ?', (name,)).fetchone()
-        return User(row[0], tuple(json.loads(row[1])), row[2]) if row else None
+        row = self._db.execute(f"{_SELECT_USERS} WHERE name = ?", (name,)).fetchone()
+        return _user(row) if row else None
 
     def verify(self, name: str, password: str) -> User | None:
         return _verified(self.get(name), password)
@@ -167,6 +167,14 @@ class UsersTable:
     def set_password(self, name: str, password: str) -> None:
         if not self._db.execute("UPDATE users SET password_hash = ? WHERE name = ?", (_hash(password), name)).rowcount:
             raise UsersError(f"no user {name!r} in {self.path}")
+
+
+_SELECT_USERS = 'SELECT name, "groups", password_hash FROM users'
+
+
+def _user(row: tuple) -> User:
+    name, groups, password_hash = row
+    return User(name, tuple(json.loads(groups)), password_hash)
 
 
 def open_users(settings: Settings) -> UsersFile | UsersTable:

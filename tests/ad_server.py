@@ -9,11 +9,11 @@ import os
 import shutil
 import socket
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.directory_server import certificates
+from tests.helpers import stop, wait_for_port
 
 REALM = "corp.example"
 SUFFIX = "DC=corp,DC=example"
@@ -52,24 +52,11 @@ class ActiveDirectory:
     def start(self) -> None:
         self.process = subprocess.Popen(["samba", "-i", "-M", "single", "-s", str(self._config)],
                                         stdout=subprocess.DEVNULL, stderr=(self.folder / "samba.log").open("ab"))
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", PORT), timeout=0.5).close()
-                return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((self.folder / "samba.log").read_text(errors="replace")[-2000:])
-                time.sleep(0.2)
+        wait_for_port(PORT, self.process, self.folder / "samba.log", timeout=60)
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=20)
+            stop(self.process)
             self.process = None
 
     def tool(self, *args: str) -> None:

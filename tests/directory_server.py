@@ -4,11 +4,11 @@ port, TLS from a test CA made here with openssl, the memberOf overlay, and entri
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.helpers import free_port, stop, wait_for_port
 
 SLAPD = "/usr/sbin/slapd"
 SUFFIX = "dc=corp,dc=example"
@@ -65,20 +65,11 @@ class DirectoryServer:
     def start(self) -> None:
         self.process = subprocess.Popen([SLAPD, "-d", "0", "-h", self.url + "/", "-f", str(self.folder / "slapd.conf")],
                                         stdout=subprocess.DEVNULL, stderr=(self.folder / "slapd.log").open("ab"))
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((self.folder / "slapd.log").read_text(errors="replace")[-2000:])
-                time.sleep(0.1)
+        wait_for_port(self.port, self.process, self.folder / "slapd.log", timeout=20)
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=20)
+            stop(self.process)
             self.process = None
 
     def ldif(self, text: str, modify: bool = False) -> None:
@@ -124,10 +115,7 @@ def make(folder: Path) -> DirectoryServer:
     certificates(folder)
     (folder / "slapd.conf").write_text(CONFIG.format(folder=folder, suffix=SUFFIX, admin=ADMIN_DN,
                                                      admin_password=ADMIN_PASSWORD))
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = DirectoryServer(folder, port)
+    server = DirectoryServer(folder, free_port())
     server.start()
     server.ldif(f"dn: {SUFFIX}\nobjectClass: dcObject\nobjectClass: organization\ndc: corp\no: Corp\n\n"
                 f"dn: ou=people,{SUFFIX}\nobjectClass: organizationalUnit\nou: people\n\n"

@@ -75,6 +75,20 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float, log: Path
             time.sleep(0.3)
 
 
+def wait_for_port(port: int, process: subprocess.Popen, log: Path, timeout: float) -> None:
+    """Until something listens on the loopback port; fail with the log's end if the process dies first or
+    takes too long."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(log.read_text(errors="replace")[-2000:])
+            time.sleep(0.2)
+
+
 CHROMIUM = shutil.which("chromium")  # Debian's, which .ci/run installs; no browser download
 # Chromium's own background traffic (updates, sync) is switched off; what remains is the page's.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -7,13 +7,14 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+
+from tests.helpers import free_port
 
 USER = "rag"
 PASSWORD = "database secret for the tests"
@@ -69,10 +70,7 @@ def make() -> PostgresServer:
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
         shutil.chown(folder / "password", "postgres", "postgres")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = PostgresServer(folder, port)
+    server = PostgresServer(folder, free_port())
     server._run("initdb", "-D", str(folder / "data"), "-U", USER, "--pwfile", str(folder / "password"),
                 "--auth=scram-sha-256", "-E", "UTF8", "--no-locale", "--no-sync")
     server.start()

@@ -76,7 +76,8 @@ class Auth:
         # The company directory, when configured: its users sign in with its passwords; their groups are
         # kept as last seen and read again every LDAP_REFRESH_MINUTES.
         self.directory = Directory(settings) if settings.ldap_url else None
-        self.directory_accounts = DirectoryAccounts(settings.directory_accounts_path, settings.database_url) if self.directory else None
+        self.directory_accounts = (DirectoryAccounts(settings.directory_accounts_path, settings.database_url)
+                                   if self.directory else None)
         self._refresh_seconds = settings.ldap_refresh_minutes * 60
 
     def caller(self, connection: HTTPConnection) -> Caller | None:
@@ -215,8 +216,7 @@ class RequireSignIn:
         try:
             caller = self.auth.caller(connection)
         except StateUnavailable as error:  # sessions and keys live on a database server that is down
-            log.error("request refused: %s", error)
-            await _unavailable(connection)(scope, receive, send)
+            await unavailable(connection, error)(scope, receive, send)
             return
         if caller is not None:
             reader = caller.reader
@@ -249,8 +249,10 @@ class RequireSignIn:
             await refusal(scope, receive, send)
 
 
-def _unavailable(connection: HTTPConnection) -> Response:
-    """503 while the database cannot be reached: a page saying so to a browser, the error shape to a client."""
+def unavailable(connection: HTTPConnection, error: StateUnavailable) -> Response:
+    """503 while the database cannot be reached — a page saying so to a browser, the error shape to a client —
+    wherever the request found it down (signing in, a route, the rate limit); the log says why."""
+    log.error("request refused: %s", error)
     headers = {"Retry-After": "5"}
     if "text/html" in connection.headers.get("accept", ""):
         code = browser_language(connection.headers.get("accept-language"))

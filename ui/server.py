@@ -23,9 +23,8 @@ from settings import Settings
 
 from . import admin, api, chat, conversations, login, openai_api, reading
 from .api import RateLimited
-from .auth import Auth, RequireSignIn
+from .auth import Auth, RequireSignIn, unavailable
 from .errors import error_response
-from .i18n import TEXT
 from .limits import BodyLimit, window_limit
 
 
@@ -37,7 +36,7 @@ def create_app(engine: ChatEngine, auth: Auth, saved: Conversations, settings: S
     # Questions, searches and embeddings per user or API key, the page's included.
     app.state.rate_limit = window_limit(settings, "rate", settings.rate_limit_per_minute, 60)
     app.add_exception_handler(RateLimited, _too_many)
-    app.add_exception_handler(StateUnavailable, _state_down)
+    app.add_exception_handler(StateUnavailable, unavailable)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(HTTPException, _http_error)
     app.include_router(login.router(auth))
@@ -57,11 +56,6 @@ def create_app(engine: ChatEngine, auth: Auth, saved: Conversations, settings: S
 
 async def _too_many(request: Request, error: RateLimited) -> JSONResponse:
     return error_response(429, "rate_limit_exceeded", str(error), headers={"Retry-After": str(error.seconds)})
-
-
-async def _state_down(request: Request, error: StateUnavailable) -> JSONResponse:
-    logging.getLogger(__name__).error("request refused: %s", error)
-    return error_response(503, "state_unavailable", TEXT["en"]["state_down"], headers={"Retry-After": "5"})
 
 
 async def _http_error(request: Request, error: HTTPException) -> JSONResponse:

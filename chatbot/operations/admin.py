@@ -187,6 +187,7 @@ class Admin:
         self._audit = audit or AuditLog.for_settings(settings)
         self._feedback = feedback
         self._settings = settings
+        self._users = open_users(settings)  # opened once: on a database server, a connection and its migrations
         self.ingest = IngestJob(settings)
 
     def index(self) -> list[IndexRow]:
@@ -194,12 +195,11 @@ class Admin:
 
     def groups(self) -> list[GroupRow]:
         """The groups of the local users and of the directory users who have signed in (as last seen)."""
-        settings = self._settings
         try:
-            local = {u.name: u.groups for u in open_users(settings).users().values()}
+            local = {u.name: u.groups for u in self._users.users().values()}
         except UsersError:  # the page still shows the rest; the server's log says what is wrong
             local = {}
-        directory = {a.name: a.groups for a in seen_accounts(settings)}
+        directory = {a.name: a.groups for a in seen_accounts(self._settings)}
         return group_summary(local, directory)
 
     def last_ingest(self) -> dict | None:
