@@ -16,7 +16,7 @@ import settings as _settings  # noqa: F401  (offline mode before any model libra
 
 _EXPORTS: dict[str, str] = {
     **dict.fromkeys(["UNRESTRICTED", "Reader", "acl_metadata", "valid_group"], "access"),
-    **dict.fromkeys(["AuditEntry", "AuditLog"], "audit"),
+    **dict.fromkeys(["AuditEntry", "AuditFile", "AuditLog", "AuditTable"], "audit"),
     **dict.fromkeys(["backup", "restore"], "backup"),
     **dict.fromkeys(["Conversation", "Conversations", "Turn"], "conversations"),
     **dict.fromkeys(["Directory", "DirectoryUnavailable", "DirectoryUser"], "directory"),

@@ -1,6 +1,7 @@
 """The state on a PostgreSQL server (RAG_DATABASE_URL): two front-ends with data folders of their own share
-the users, sign-ins, API keys, limits, answers with their feedback, and saved chats through the database; a database
-that stops answers 503 with a clear message, then serves again by itself, nothing committed lost."""
+the users, sign-ins, API keys, limits, answers with their feedback, the audit log and saved chats through the
+database; a database that stops answers 503 with a clear message, then serves again by itself, nothing committed
+lost."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from settings import REPO_ROOT, Settings
-from storage import Conversations, FeedbackStore, Turn
+from storage import AuditLog, Conversations, FeedbackStore, Turn
 from tests.helpers import Client, add_users, password, start_server, stop
 
 pytestmark = pytest.mark.server
@@ -78,6 +79,12 @@ def test_an_answer_given_on_one_front_end_is_rated_on_the_other_and_a_chat_saved
     on_a = Client(front_ends.a).signed_in("kim", password("kim"))
     on_b = on_a.at(front_ends.b)
     done = on_a.ask("How many days of annual leave do I get?")[-1]
+    then = on_b.ask("How long must passwords be?")[-1]
+    # One audit log, in the database: both front-ends' answers, in the order they were given.
+    audit = AuditLog.for_settings(Settings(data_dir=Path("unused"), database_url=front_ends.url))
+    assert [(e["question"], e["answer"]) for e in list(audit.read("kim"))[-2:]] == [
+        ("How many days of annual leave do I get?", done["answer"]), ("How long must passwords be?", then["answer"])]
+    assert not (front_ends.a_settings.data_dir / "audit").exists()
     given = on_b.post("/api/feedback", {"answer_id": done["id"], "rating": "up", "comment": "right"})
     assert given.status == 200, given.text
     rated = next(r for r in FeedbackStore(Path("unused"), front_ends.url).rated() if r.answer.id == done["id"])
