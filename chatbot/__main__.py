@@ -10,8 +10,8 @@ line each). FILTERS limit the files passages come from: --folder hr (and
 its subfolders), --type pdf (repeatable), --since 2026-01-01 and --until
 2026-06-30 (modified). Every ask goes into the audit log.
     eval DIR [--json] [--retrieval-only] [--limit N] [--store PATH] [--records FILE]
-    users add|list|remove|passwd ..., keys create|list|revoke ..., audit ..., backup DIR, restore DIR
-                                           (chatbot/operations/admin_cli.py)
+    users add|list|remove|passwd ..., keys create|list|revoke ..., audit ..., backup DIR, restore DIR,
+    migrate-state --to postgresql://...    (chatbot/operations/admin_cli.py)
     fewshot --from-feedback, adapt-data, adapt   teach the model the documents (chatbot/adapt/cli.py)
     doctor [--json]   is this installation ready? each problem with its fix; exit 0 only when all pass
 
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     settings = get_settings()
-    if args.command in ("users", "keys", "audit", "backup", "restore"):
+    if args.command in admin_cli.COMMANDS:
         return admin_cli.run(args, settings)
     if args.command in adapt_cli.COMMANDS:
         stdout = sys.stdout

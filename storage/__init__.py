@@ -33,6 +33,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(["FileRecord"], "manifest"),
     **dict.fromkeys(["OcrCache", "OcrText"], "ocr_cache"),
     **dict.fromkeys(["Sessions"], "sessions"),
+    **dict.fromkeys(["MoveRefused", "MoveReport", "Moved", "move_state"], "state_move"),
     **dict.fromkeys(["Database", "Migrations", "StateUnavailable", "describe", "open_database"], "database"),
     **dict.fromkeys(["SharedWindow"], "window_events"),
     **dict.fromkeys(["Adapters", "AdapterState", "FewShotFile", "write_json"], "tuning"),

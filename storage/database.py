@@ -101,6 +101,11 @@ class PostgresDatabase:
     connection until it ends."""
 
     def __init__(self, url: str, migrations: Migrations) -> None:
+        try:
+            conninfo_to_dict(url)
+        except psycopg.ProgrammingError as error:
+            raise StateUnavailable(f"the database URL is not valid ({str(error).strip()}): "
+                                   "postgresql://USER:PASSWORD@HOST:PORT/DATABASE") from None
         self._url = url
         self._lock = threading.RLock()
         self._connection: psycopg.Connection | None = None

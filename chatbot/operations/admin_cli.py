@@ -1,5 +1,5 @@
-"""``python -m chatbot users|keys|audit|backup|restore``: the admin's commands for accounts, API keys, the
-audit log, backups.
+"""``python -m chatbot users|keys|audit|backup|restore|migrate-state``: the admin's commands for accounts, API
+keys, the audit log, backups, and moving the state to a database server.
 
     users add NAME --group G [--group G2] [--password-stdin]
     users list [--json]
@@ -12,6 +12,9 @@ audit log, backups.
     backup DIR       store, users file, audit log, saved chats and API keys into a new folder (the server may keep
                      running)
     restore DIR      put a backup back (stop the server first)
+    migrate-state --to postgresql://...
+                     copy the users, keys, saved chats, feedback and audit log into an empty database
+                     (then set RAG_DATABASE_URL); counts compared and printed; sign-in sessions not moved
 
 Without --password-stdin the password is asked for on the terminal, twice.
 """
@@ -30,16 +33,21 @@ from storage import (
     ApiKeys,
     AuditLog,
     DirectoryAccount,
+    MoveRefused,
     StateUnavailable,
     StoreError,
     UsersError,
     UsersFile,
     UsersTable,
     backup,
+    describe,
+    move_state,
     open_users,
     restore,
     seen_accounts,
 )
+
+COMMANDS = ("users", "keys", "audit", "backup", "restore", "migrate-state")
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -75,6 +83,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     for name, text in (("backup", "copy the store, users file, audit log, saved chats and API keys into a new folder"),
                        ("restore", "put a backup back in place (stop the server first)")):
         commands.add_parser(name, help=text).add_argument("folder", type=Path)
+    move = commands.add_parser("migrate-state", help="copy this installation's users, keys, chats, feedback "
+                                                     "and audit log into an empty PostgreSQL database")
+    move.add_argument("--to", required=True, metavar="postgresql://...",
+                      help="the database (RAG_DATABASE_URL)")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -85,14 +97,34 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         elif args.command == "keys":
             keys = ApiKeys(settings.keys_path, settings.database_url)
             _keys(args, keys, open_users(settings), _directory_users(settings))
+        elif args.command == "migrate-state":
+            return _migrate_state(args.to, settings)
         elif args.command in ("backup", "restore"):
             done = (backup if args.command == "backup" else restore)(settings, args.folder)
             print(f"{args.command}: {', '.join(k for k in done if k != 'created')} ({args.folder})")
         else:
             _users(args, open_users(settings), settings.admin_group, _directory_users(settings))
-    except (UsersError, StoreError, StateUnavailable) as error:
+    except (UsersError, StoreError, StateUnavailable, MoveRefused) as error:
         print(f"{args.command}: {error}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _migrate_state(url: str, settings: Settings) -> int:
+    if settings.database_url:
+        print("migrate-state: RAG_DATABASE_URL is set: this installation already keeps its state in "
+              f"{describe(settings.database_url)}; unset it to move the embedded one", file=sys.stderr)
+        return 2
+    report = move_state(settings, url)
+    for moved in report.moved:
+        print(f"{moved.table}: {moved.source} in {settings.data_dir}, {moved.target} in the database"
+              + ("" if moved.complete else "  <- DIFFERENT"))
+    if report.sessions_dropped:
+        print(f"{report.sessions_dropped} sign-in sessions not moved: their users sign in again")
+    if not all(moved.complete for moved in report.moved):
+        print("migrate-state: some counts differ (above)", file=sys.stderr)
+        return 2
+    print(f"moved into {describe(url)}: set RAG_DATABASE_URL on every front-end, the ingest host and the CLI")
     return 0
 
 

@@ -1,0 +1,119 @@
+"""Moving an embedded installation's state — the users file, the SQLite databases of the data folder, the
+audit log's files — into an empty PostgreSQL database (``python -m chatbot migrate-state --to URL``).
+
+Everything is copied in one transaction: a move that fails leaves the
+database as empty as it found it. Sign-in sessions are not moved (everyone
+signs in again); rate-limit counts are not either (they last a minute). The
+embedded files are left as they were: until RAG_DATABASE_URL is set, the
+installation keeps using them.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from settings import Settings
+
+from . import audit, conversations, directory_accounts, feedback, keys, users
+from .database import Database, Migrations, PostgresDatabase
+
+# The SQLite databases that move, with their tables (a table another refers to comes first).
+_DATABASES: list[tuple[Migrations, str, tuple[str, ...]]] = [
+    (keys.MIGRATIONS, "keys_path", ("keys",)),
+    (directory_accounts.MIGRATIONS, "directory_accounts_path", ("accounts",)),
+    (conversations.MIGRATIONS, "conversations_path", ("conversations", "turns")),
+    (feedback.MIGRATIONS, "feedback_path", ("answers", "feedback")),
+]
+
+
+class MoveRefused(Exception):
+    """The move cannot start: the database is not empty (the message names its tables)."""
+
+
+@dataclass(frozen=True)
+class Moved:
+    table: str
+    source: int  # rows (users, lines) in the embedded installation
+    target: int  # rows in the database once moved
+
+    @property
+    def complete(self) -> bool:
+        return self.source == self.target
+
+
+@dataclass(frozen=True)
+class MoveReport:
+    moved: list[Moved]
+    sessions_dropped: int  # sign-in sessions left behind: their users sign in again
+
+
+def move_state(settings: Settings, url: str) -> MoveReport:
+    """Copy the installation's state (as ``settings`` find it, embedded) into the empty database at
+    ``url``."""
+    things = [thing for thing, _, _ in _DATABASES] + [users.MIGRATIONS, audit.MIGRATIONS]
+    target = None
+    for migrations in things:  # every table made (each thing's migrations), on connections of their own
+        if target is not None:
+            target.close()
+        target = PostgresDatabase(url, migrations)
+    tables = [table for _, _, names in _DATABASES for table in names] + ["users", "audit", "audit_key"]
+    filled = [f"{table} ({count} rows)" for table in tables if (count := _count(target, table))]
+    if filled:
+        raise MoveRefused(f"the database is not empty: {', '.join(filled)}; migrate-state copies into an "
+                          "empty database only (create a new one, or drop these tables)")
+    rows = _embedded_rows(settings)
+    with target.transaction() as moving:
+        for table, (columns, values) in rows.items():
+            listed = ", ".join(f'"{c}"' for c in columns)
+            marks = ", ".join("?" * len(columns))
+            for row in values:
+                moving.execute(f"INSERT INTO {table} ({listed}) VALUES ({marks})", row)
+    moved = [Moved(table, len(values), _count(target, table)) for table, (_, values) in rows.items()]
+    target.close()
+    return MoveReport(moved, _session_count(settings))
+
+
+def _embedded_rows(settings: Settings) -> dict[str, tuple[list[str], list[tuple]]]:
+    """Each table's columns and rows, as the embedded installation holds them (none when it has no file)."""
+    rows: dict[str, tuple[list[str], list[tuple]]] = {}
+    for migrations, path_name, tables in _DATABASES:
+        path: Path = getattr(settings, path_name)
+        if not path.exists():
+            continue
+        source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            for table in tables:
+                cursor = source.execute(f"SELECT * FROM {table}")
+                rows[table] = ([d[0] for d in cursor.description], [tuple(r) for r in cursor.fetchall()])
+        finally:
+            source.close()
+    if settings.users_path.exists():
+        local = users.UsersFile(settings.users_path).users().values()
+        rows["users"] = (["name", "groups", "password_hash"], [
+            (u.name, json.dumps(list(u.groups), ensure_ascii=False), u.password_hash) for u in local])
+    log = audit.AuditFile(settings.audit_dir)
+    lines = [(line["time"][:10], line["user"], json.dumps(line, ensure_ascii=False)) for line in log.read()]
+    if lines:
+        rows["audit"] = (["day", "user", "entry"], lines)
+    key = settings.audit_dir / ".key"
+    if key.exists():  # the same key: entries hashed before the move are found after it
+        rows["audit_key"] = (["id", "secret"], [(1, key.read_bytes())])
+    return rows
+
+
+def _count(database: Database, table: str) -> int:
+    return database.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def _session_count(settings: Settings) -> int:
+    if not settings.sessions_path.exists():
+        return 0
+    source = sqlite3.connect(f"file:{settings.sessions_path}?mode=ro", uri=True)
+    try:
+        return source.execute("SELECT count(*) FROM sessions").fetchone()[0]
+    finally:
+        source.close()
+
