@@ -1,26 +1,37 @@
 """Backup and restore: the store (Chroma, manifest, keyword index), the users file, the audit log, the
-saved chats, the API keys (their hashes), and the answers with their feedback.
+saved chats, the API keys (their hashes), and the answers with their feedback — or, with RAG_DATABASE_URL,
+the database that holds all but the store (``pg_dump``'s archive, put back by ``pg_restore``).
 
 A backup holds the writer lock, so no ingest changes the store while it is
 copied; the server only reads the store, so it may keep serving. SQLite
 databases are copied with SQLite's own backup (consistent even with a
 reader attached); sign-in sessions are not kept (a restore signs everyone
 out). A restore replaces the store and the users file; stop the server
-first, as it keeps the store it opened.
+first, as it keeps the store it opened. A backup restores into the mode it
+was made in: a database backup needs the URL set, an embedded one needs it
+unset (then ``migrate-state`` moves it).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
+import subprocess
 from pathlib import Path
+
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from settings import Settings
 
 from .store import LOCK_FILE, StoreError, now_iso, writer_lock
 
 INDEX = "backup.json"
+DUMP = "database.dump"
+# Rows a restore must not bring back: sign-in sessions (a restore signs everyone out, as in the embedded mode)
+# and the last minute's rate-limit counts.
+_NOT_KEPT = ("sessions", "window_events")
 
 
 def backup(settings: Settings, target: Path) -> dict:
@@ -44,6 +55,10 @@ def backup(settings: Settings, target: Path) -> dict:
         if path.exists():
             _copy_database(path, target / f"{name}.sqlite3")
             copied[name] = f"{name}.sqlite3"
+    if settings.database_url:
+        _pg("pg_dump", settings.database_url, "--format=custom", "--no-owner", "--no-privileges",
+            *(f"--exclude-table-data={table}" for table in _NOT_KEPT), f"--file={target / DUMP}")
+        copied["database"] = DUMP
     (target / INDEX).write_text(json.dumps(copied, indent=2))
     return copied
 
@@ -55,6 +70,15 @@ def restore(settings: Settings, source: Path) -> dict:
         copied = json.loads((source / INDEX).read_text())
     except (OSError, ValueError):
         raise StoreError(f"{source} is not a backup (no readable {INDEX})") from None
+    if "database" in copied and not settings.database_url:
+        raise StoreError(f"{source} holds a database (RAG_DATABASE_URL was set when it was made): set "
+                         "RAG_DATABASE_URL to the database to restore it into")
+    if settings.database_url and "database" not in copied:
+        raise StoreError(f"{source} is a backup of an embedded installation: restore it with RAG_DATABASE_URL "
+                         "unset, then move it with python -m chatbot migrate-state --to ...")
+    if "database" in copied:  # first: it fails as a whole (one transaction), before anything else changed
+        _pg("pg_restore", settings.database_url, "--clean", "--if-exists", "--no-owner", "--no-privileges",
+            "--single-transaction", "--exit-on-error", str(source / copied["database"]))
     with writer_lock(settings):
         for entry in settings.store_path.iterdir():
             if entry.is_dir():
@@ -75,6 +99,22 @@ def restore(settings: Settings, source: Path) -> dict:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             _copy_database(source / copied[name], path)
     return copied
+
+
+def _pg(tool: str, url: str, *args: str) -> None:
+    """PostgreSQL's own ``pg_dump`` or ``pg_restore`` on the database at ``url``; its password in the
+    environment, not on the command line (which every local user can read)."""
+    params = conninfo_to_dict(url)
+    env = {**os.environ, "PGPASSWORD": str(params.pop("password", ""))}
+    try:
+        done = subprocess.run([tool, f"--dbname={make_conninfo(**params)}", *args], env=env,
+                              capture_output=True, text=True)
+    except FileNotFoundError:
+        raise StoreError(f"{tool} not found: install PostgreSQL's client programs (apt-get install "
+                         "postgresql-client)") from None
+    if done.returncode != 0:
+        first = (done.stderr.strip().splitlines() or ["(no message)"])[0]
+        raise StoreError(f"{tool} failed: {first}")
 
 
 def _databases(settings: Settings) -> dict[str, Path]:

@@ -10,7 +10,7 @@ keys, the audit log, backups, and moving the state to a database server.
     keys revoke ID
     audit [--user NAME] [--since YYYY-MM-DD] [--json]
     backup DIR       store, users file, audit log, saved chats and API keys into a new folder (the server may keep
-                     running)
+                     running); with RAG_DATABASE_URL, the store and the database (pg_dump)
     restore DIR      put a backup back (stop the server first)
     migrate-state --to postgresql://...
                      copy the users, keys, saved chats, feedback and audit log into an empty database
