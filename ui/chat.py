@@ -19,8 +19,8 @@ from typing import Iterator
 import gradio as gr
 
 from chatbot import (
-    ChatEngine, Conversation, Conversations, DoneEvent, Event, FeedbackRefused, LLMUnavailable, QueueEvent, Reader,
-    SourcesEvent, StateUnavailable, TokenEvent, Turn,
+    Answer, ChatEngine, Conversation, Conversations, DoneEvent, Event, FeedbackRefused, LLMUnavailable, QueueEvent,
+    Reader, SourcesEvent, StateUnavailable, TokenEvent, Turn,
 )
 
 from .conversations import export_link
@@ -254,10 +254,14 @@ def build(engine: ChatEngine, conversations: Conversations, rate_limit: WindowLi
                     details = event.answer.to_json()
                     panel = render_sources(details["sources"], details["found"], code, details["evidence"])
                     owner = request.state.owner
-                    chosen = _saved(conversations, owner, chosen, message, event.answer.answer, details)
+                    listed = _kept(conversations, owner, chosen, message, event.answer, details)
+                    if listed is None:  # the database went away while the model wrote: the answer stays
+                        history[-1]["content"] += f"\n\n⚠️ {TEXT[code]['not_saved']}"
+                        yield [history, "", panel, *[gr.update()] * 7]
+                        return
                     # The ids follow the page's messages, which may hold a failed turn the saved chat has not.
                     ids = {**(ids or {}), str(len(history) - 1): event.answer.id}
-                    yield [history, "", panel, *shown(owner, code, conversations.get(owner, chosen))[2:-1], ids]
+                    yield [history, "", panel, *shown(owner, code, listed)[2:-1], ids]
                     return
                 yield [history, "", panel, *[gr.update()] * 7]
 
@@ -335,6 +339,18 @@ def _failing_as_none(events: Iterator[Event]) -> Iterator[Event | None]:
     except LLMUnavailable as error:
         log.error("%s", error)
         yield None
+
+
+def _kept(conversations: Conversations, owner: str, chosen: str, question: str, answer: Answer,
+          details: dict) -> Conversation | None:
+    """The chat with this answer's turn stored in it; None when the answer could not be saved (the database
+    went away while the model wrote)."""
+    if not answer.saved:
+        return None
+    try:
+        return conversations.get(owner, _saved(conversations, owner, chosen, question, answer.answer, details))
+    except StateUnavailable:
+        return None
 
 
 def _saved(conversations: Conversations, owner: str, chosen: str, question: str, answer: str, details: dict) -> str:

@@ -30,6 +30,8 @@ TEXT: dict[str, dict[str, str]] = {
         "login_state_down": "Sign-in is unavailable: the server's database is not reachable. Try again in a moment, "
                             "or tell your administrator.",
         "state_down": "The server's database is not reachable. Try again in a moment, or tell your administrator.",
+        "not_saved": "This answer could not be saved (the server's database went away while it was written): it is "
+                     "not in the chat's history, the audit log or the feedback.",
         "queue": "⏳ The model is answering other questions first: {ahead} before yours.",
         "rate_limited": "You have asked many questions in the last minute. Try again in {seconds} s.",
         "admin": "Administration",
@@ -124,6 +126,8 @@ TEXT: dict[str, dict[str, str]] = {
         "login_state_down": "로그인할 수 없습니다: 서버의 데이터베이스에 연결할 수 없습니다. 잠시 후 다시 시도하거나 관리자에게 "
                             "알려 주세요.",
         "state_down": "서버의 데이터베이스에 연결할 수 없습니다. 잠시 후 다시 시도하거나 관리자에게 알려 주세요.",
+        "not_saved": "이 답변은 저장되지 않았습니다(답변을 쓰는 동안 서버의 데이터베이스 연결이 끊겼습니다): 대화 기록, 감사 로그, "
+                     "피드백에 남지 않습니다.",
         "queue": "⏳ 모델이 다른 질문에 먼저 답하고 있습니다: 앞에 {ahead}개의 질문이 있습니다.",
         "rate_limited": "최근 1분 동안 질문이 너무 많았습니다. {seconds}초 후에 다시 시도하세요.",
         "admin": "관리",

@@ -25,6 +25,7 @@ from storage import (
     Rating,
     Reader,
     SearchFilter,
+    StateUnavailable,
     Store,
     open_embedder,
 )
@@ -84,6 +85,9 @@ class Answer:
     ttft_s: float | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex)  # what feedback on this answer names
     prompt: list[dict] = field(default_factory=list)  # the chat messages the model was given
+    # In the audit log and kept for feedback; False when the database went away while it was written (the
+    # answer is still given, and says so).
+    saved: bool = True
 
     @property
     def cached_tokens(self) -> int | None:
@@ -107,6 +111,7 @@ class Answer:
             "usage": {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
                       "cached_tokens": self.cached_tokens},
             "ttft_s": None if self.ttft_s is None else round(self.ttft_s, 3),
+            "saved": self.saved,
         }
 
 
@@ -420,7 +425,16 @@ class ChatEngine:
         return span is not None or asked_for(question, language) not in TYPED
 
     def _done(self, reader: Reader, answer: Answer) -> DoneEvent:
-        """The final event, once the answer is in the audit log."""
+        """The final event, once the answer is in the audit log; an answer the database could not take
+        (it stopped while the model wrote) is still given, marked as not saved."""
+        try:
+            self._record(reader, answer)
+        except StateUnavailable as error:
+            log.error("answer %s given but not saved: %s", answer.id, error)
+            answer.saved = False
+        return DoneEvent(answer)
+
+    def _record(self, reader: Reader, answer: Answer) -> None:
         if self.audit is not None:
             self.audit.record(AuditEntry(
                 user=reader.name, question=answer.question, answer=answer.answer, found=answer.found,
@@ -434,7 +448,6 @@ class ChatEngine:
                 standalone=answer.standalone, prompt=answer.prompt, sources=[p.to_json() for p in answer.sources],
                 reply=answer.reply, answer=answer.answer, path=answer.path,
             ))
-        return DoneEvent(answer)
 
     def give_feedback(self, answer_id: str, reader: Reader, rating: Rating | None | Literal["keep"] = "keep",
                       comment: str | None = None, correction: str | None = None) -> None:

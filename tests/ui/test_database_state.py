@@ -108,6 +108,26 @@ def test_a_user_over_the_rate_limit_on_one_front_end_is_over_it_on_the_other(fro
     assert on_b.post("/api/search", search).status == 429
 
 
+def test_an_answer_in_flight_when_the_database_stops_is_given_and_says_it_was_not_saved(front_ends: FrontEnds,
+                                                                                     postgres) -> None:
+    asking = Client(front_ends.a).signed_in("kim", password("kim"))
+    question = "연차 휴가는 며칠인가요?"  # Korean: a few seconds of prompt before the first word
+    with asking.open("POST", "/api/ask", {"question": question}) as stream:
+        events = [json.loads(stream.readline())]
+        assert events[0]["type"] == "sources"
+        postgres.stop()  # while the model reads the passages
+        try:
+            events += [json.loads(line) for line in stream]
+        finally:
+            postgres.start()
+    done = events[-1]
+    assert done["type"] == "done" and done["saved"] is False and done["answer"]
+    assert "".join(e["text"] for e in events if e["type"] == "token")  # the words reached the asker
+    audit = AuditLog.for_settings(Settings(data_dir=Path("unused"), database_url=front_ends.url))
+    assert question not in [e["question"] for e in audit.read("kim")]  # not half-saved either
+    assert asking.ask(question)[-1]["saved"] is True  # the next one, once the database is back
+
+
 def test_the_database_stopped_gives_503_then_service_resumes_with_nothing_lost(front_ends: FrontEnds,
                                                                              postgres) -> None:
     browser = Client(front_ends.a).signed_in("kim", password("kim"))
