@@ -34,7 +34,8 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(["OcrCache", "OcrText"], "ocr_cache"),
     **dict.fromkeys(["Sessions"], "sessions"),
     **dict.fromkeys(["MoveRefused", "MoveReport", "Moved", "move_state"], "state_move"),
-    **dict.fromkeys(["Database", "Migrations", "StateUnavailable", "describe", "open_database"], "database"),
+    **dict.fromkeys(["Database", "Migrations", "StateUnavailable", "describe", "missing_privileges", "open_database"],
+                    "database"),
     **dict.fromkeys(["SharedWindow"], "window_events"),
     **dict.fromkeys(["Adapters", "AdapterState", "FewShotFile", "write_json"], "tuning"),
     **dict.fromkeys(

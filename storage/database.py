@@ -162,20 +162,45 @@ class PostgresDatabase:
         try:
             with psycopg.connect(self._url, connect_timeout=CONNECT_TIMEOUT) as connection, connection.transaction():
                 connection.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
-                connection.execute("CREATE TABLE IF NOT EXISTS rag_migrations "
-                                   "(name TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+                # Nothing is created or written when nothing is pending: an account that may only read and
+                # write rows runs a database its owner migrated.
+                if connection.execute("SELECT to_regclass('rag_migrations')").fetchone()[0] is None:
+                    connection.execute("CREATE TABLE rag_migrations (name TEXT PRIMARY KEY, version INTEGER NOT NULL)")
                 row = connection.execute("SELECT version FROM rag_migrations WHERE name = %s",
                                          (migrations.name,)).fetchone()
-                version = row[0] if row else 0
-                for script in migrations.postgresql[version:]:
+                pending = migrations.postgresql[row[0] if row else 0:]
+                for script in pending:
                     connection.execute(script)
-                connection.execute("INSERT INTO rag_migrations VALUES (%s, %s) ON CONFLICT (name) DO UPDATE "
-                                   "SET version = GREATEST(rag_migrations.version, excluded.version)",
-                                   (migrations.name, len(migrations.postgresql)))
+                if pending:
+                    connection.execute("INSERT INTO rag_migrations VALUES (%s, %s) ON CONFLICT (name) DO UPDATE "
+                                       "SET version = GREATEST(rag_migrations.version, excluded.version)",
+                                       (migrations.name, len(migrations.postgresql)))
         except psycopg.OperationalError as error:
             raise StateUnavailable(_reason(error)) from None
         except InsufficientPrivilege as error:
             raise StateUnavailable(f"the database refused the product's account: {error}") from None
+
+
+def missing_privileges(url: str) -> list[str]:
+    """The product's tables (and their id sequences) that the account of ``url`` may not read and write:
+    "keys (INSERT, UPDATE)"; empty when it may use them all."""
+    rights = ("SELECT", "INSERT", "UPDATE", "DELETE")
+    try:
+        with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT) as connection:
+            tables = [name for (name,) in connection.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")]
+            sequences = [name for (name,) in connection.execute(
+                "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema() ORDER BY 1")]
+            missing = []
+            for table in tables:
+                lacking = [right for right in rights if not connection.execute(
+                    "SELECT has_table_privilege(%s, %s)", (table, right)).fetchone()[0]]
+                missing += [f"{table} ({', '.join(lacking)})"] if lacking else []
+            missing += [f"{sequence} (USAGE)" for sequence in sequences if not connection.execute(
+                "SELECT has_sequence_privilege(%s, 'USAGE')", (sequence,)).fetchone()[0]]
+            return missing
+    except psycopg.OperationalError as error:
+        raise StateUnavailable(_reason(error)) from None
 
 
 def describe(url: str) -> str:

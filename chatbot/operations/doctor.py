@@ -22,6 +22,7 @@ from typing import Callable
 from settings import OFFLINE_ENV, REPO_ROOT, Settings
 from storage import (
     ApiKeys,
+    AuditLog,
     Conversations,
     Directory,
     DirectoryAccounts,
@@ -36,6 +37,7 @@ from storage import (
     Store,
     UsersTable,
     describe,
+    missing_privileges,
     model_fingerprint,
 )
 
@@ -290,8 +292,9 @@ def _directory(settings: Settings) -> str:
 
 
 def _database(settings: Settings) -> str:
-    """Where users, sessions, API keys, chats, feedback and limits live: on the server of RAG_DATABASE_URL,
-    reachable with the product's account and migrated (which needs its privileges), or in SQLite files."""
+    """Where users, sessions, API keys, chats, feedback, the audit log and limits live: on the server of
+    RAG_DATABASE_URL, reachable with the product's account, migrated, every table readable and writable by
+    it; or in SQLite files."""
     url = settings.database_url
     if not url:
         return f"SQLite files in {settings.data_dir} (RAG_DATABASE_URL unset)"
@@ -299,13 +302,20 @@ def _database(settings: Settings) -> str:
         for opened in (UsersTable(url), Sessions(settings.sessions_path, settings.session_hours, url),
                        ApiKeys(settings.keys_path, url), DirectoryAccounts(settings.directory_accounts_path, url),
                        Conversations(settings.conversations_path, database_url=url),
-                       FeedbackStore(settings.feedback_path, url), SharedWindow(url, "doctor", 1, 1)):
+                       FeedbackStore(settings.feedback_path, url), SharedWindow(url, "doctor", 1, 1),
+                       AuditLog.for_settings(settings)):
             opened.close()
+        missing = missing_privileges(url)
     except StateUnavailable as error:
         raise Failed(str(error), "check RAG_DATABASE_URL (host, port, database, user, password), that the server "
                      "runs and lets this host in (pg_hba.conf), and that the user may create tables in the "
-                     "database") from None
-    return f"{describe(url)}: reachable; users, sessions, keys, directory users, chats, feedback and limits migrated"
+                     "database (or that its owner has run the product once)") from None
+    if missing:
+        raise Failed(f"{describe(url)}: the product's account may not use {', '.join(missing)}",
+                     "as the database's owner: GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public "
+                     "TO the account; GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO the account;")
+    return (f"{describe(url)}: reachable; users, sessions, keys, directory users, chats, feedback, audit log and "
+            "limits migrated; the account may read and write every table")
 
 
 def _flag(value: str | None) -> bool | str | None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg.conninfo import make_conninfo
 
 from chatbot.operations.doctor import run_checks
 from settings import REPO_ROOT, Settings
@@ -81,6 +84,19 @@ def test_the_database_line_passes_with_the_server_and_names_the_fix_without_it(s
     settings = sample_settings.model_copy(update={"data_dir": tmp_path, "database_url": url})
     database = next(c for c in run_checks(settings) if c.name == "database")
     assert database.ok and "migrated" in database.found and "secret" not in database.found, database
+    # An account that may only read the tables its owner made: named, with the GRANT that fixes it.
+    role = f"reader_{secrets.token_hex(3)}"  # roles belong to the whole server: one of this test's own
+    with psycopg.connect(url, autocommit=True) as owner:
+        owner.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'reader pw'")
+        owner.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+    reader = settings.model_copy(update={"database_url": make_conninfo(url, user=role, password="reader pw")})
+    limited = next(c for c in run_checks(reader) if c.name == "database")
+    assert not limited.ok and "keys (INSERT, UPDATE, DELETE)" in limited.found, limited
+    assert "audit_id_seq (USAGE)" in limited.found and "GRANT SELECT, INSERT" in limited.fix, limited
+    with psycopg.connect(url, autocommit=True) as owner:
+        owner.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
+        owner.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
+    assert next(c for c in run_checks(reader) if c.name == "database").ok  # no CREATE needed once migrated
     wrong = settings.model_copy(update={"database_url": url.replace("database%20secret", "wrong")})
     refused = next(c for c in run_checks(wrong) if c.name == "database")
     assert not refused.ok and "RAG_DATABASE_URL" in refused.fix and "password" in refused.found, refused
