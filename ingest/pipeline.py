@@ -181,6 +181,8 @@ def run(
         report.removed = len(gone)
         if report.added or report.updated or report.removed or repaired or not store.lexical_index_current():
             store.rebuild_lexical_index()
+        else:
+            store.publish_lexical_index_if_unshared()
         # The manifest's count: equal to the collection's after a clean run, and read without opening it.
         report.chunks_total = sum(len(record.chunk_ids) for record in store.files().values())
         report.failed.sort(key=lambda f: f.path)

@@ -181,6 +181,18 @@ class PostgresDatabase:
             raise StateUnavailable(f"the database refused the product's account: {error}") from None
 
 
+@contextmanager
+def server_lock(url: str, key: int) -> Iterator[bool]:
+    """Try the server's session lock ``key`` for the block: True when this process holds it (then no other,
+    on any host, does until the block ends), False when another holds it."""
+    try:
+        connection = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+    except psycopg.OperationalError as error:
+        raise StateUnavailable(_reason(error)) from None
+    with connection:  # the lock ends with the session, even if this process dies
+        yield connection.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]
+
+
 def missing_privileges(url: str) -> list[str]:
     """The product's tables (and their id sequences) that the account of ``url`` may not read and write:
     "keys (INSERT, UPDATE)"; empty when it may use them all."""

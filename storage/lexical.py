@@ -258,12 +258,17 @@ class LexicalIndex:
             json.dumps({"format": self.FORMAT, "complete": complete, "ids": self._ids, "readers": self._readers},
                        ensure_ascii=False)
         )
-        old = self.folder.with_name(self.folder.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if self.folder.exists():
-            self.folder.rename(old)
-        staging.rename(self.folder)
-        shutil.rmtree(old, ignore_errors=True)
+        swap_in(staging, self.folder)
+
+
+def swap_in(staging: Path, folder: Path) -> None:
+    """``staging`` becomes ``folder``, the old one removed after: a reader never sees half an index."""
+    old = folder.with_name(folder.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if folder.exists():
+        folder.rename(old)
+    staging.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def as_metadata(terms: list[str]) -> str:

@@ -1,8 +1,9 @@
 """The ingest manifest: which file went in, with which content, as which chunks.
 
-A SQLite database beside the vector store, its schema versioned by the
-numbered migrations below (storage/sqlite.py): add a migration, never edit
-one that shipped.
+A SQLite database beside the vector store — or, with RAG_DATABASE_URL, tables
+on the database server, so that front-ends on other hosts see what an ingest
+host wrote — its schema versioned by the numbered migrations below: add a
+migration, never edit one that shipped.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import sqlite
+from .database import Migrations, open_database
 
-MIGRATIONS: list[str] = [
+MIGRATIONS = Migrations("manifest", sqlite=[
     # 1: one row per ingested file; key/value facts about the store.
     """
     CREATE TABLE files (
@@ -41,7 +42,27 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE files ADD COLUMN groups TEXT;
     """,
-]
+], postgresql=[
+    """
+    CREATE TABLE files (
+        path TEXT PRIMARY KEY,
+        content_hash TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        mtime DOUBLE PRECISION NOT NULL,
+        chunker TEXT NOT NULL,
+        chunk_ids TEXT NOT NULL,
+        ingested_at TEXT NOT NULL,
+        "groups" TEXT
+    );
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE ingest_runs (
+        id BIGSERIAL PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        finished_at TEXT NOT NULL,
+        report TEXT NOT NULL
+    );
+    """,
+])
 
 
 @dataclass(frozen=True)
@@ -57,12 +78,8 @@ class FileRecord:
 
 
 class Manifest:
-    def __init__(self, db_path: Path) -> None:
-        self._db = sqlite.connect(db_path, MIGRATIONS)
-
-    @property
-    def schema_version(self) -> int:
-        return self._db.execute("PRAGMA user_version").fetchone()[0]
+    def __init__(self, db_path: Path, database_url: str | None = None) -> None:
+        self._db = open_database(db_path, database_url, MIGRATIONS)
 
     def close(self) -> None:
         self._db.close()
@@ -78,14 +95,17 @@ class Manifest:
 
     def put_file(self, record: FileRecord) -> None:
         self._db.execute(
-            f"INSERT OR REPLACE INTO files ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO files ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET "
+            + ", ".join(f"{column} = excluded.{column}" for column in _COLUMNS.split(", ")[1:]),
             (record.path, record.content_hash, record.size, record.mtime, record.chunker,
              json.dumps(list(record.chunk_ids)), record.ingested_at,
              None if record.groups is None else json.dumps(list(record.groups), ensure_ascii=False)),
         )
 
     def delete_files(self, paths: list[str]) -> None:
-        self._db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in paths])
+        with self._db.transaction() as db:
+            for path in paths:
+                db.execute("DELETE FROM files WHERE path = ?", (path,))
 
     def clear_files(self) -> None:
         self._db.execute("DELETE FROM files")
@@ -96,7 +116,8 @@ class Manifest:
         return row[0] if row else None
 
     def set(self, key: str, value: str) -> None:
-        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+        self._db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                         (key, value))
 
     # runs
     def log_run(self, started_at: str, finished_at: str, report: dict) -> None:
@@ -113,7 +134,7 @@ class Manifest:
         return {"started_at": row[0], "finished_at": row[1], "report": json.loads(row[2])} if row else None
 
 
-_COLUMNS = "path, content_hash, size, mtime, chunker, chunk_ids, ingested_at, groups"
+_COLUMNS = 'path, content_hash, size, mtime, chunker, chunk_ids, ingested_at, "groups"'
 
 
 def _record(row: tuple) -> FileRecord:

@@ -1,5 +1,7 @@
 """Moving an embedded installation's state — the users file, the SQLite databases of the data folder, the
-audit log's files — into an empty PostgreSQL database (``python -m chatbot migrate-state --to URL``).
+audit log's files, the store's manifest and keyword index — into an empty PostgreSQL database
+(``python -m chatbot migrate-state --to URL``). The vectors stay where they are (a Chroma server for
+front-ends on several hosts).
 
 Everything is copied in one transaction: a move that fails leaves the
 database as empty as it found it. Sign-in sessions are not moved (everyone
@@ -12,21 +14,26 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from settings import Settings
 
-from . import audit, conversations, directory_accounts, feedback, keys, users
+from . import audit, conversations, directory_accounts, feedback, keys, lexical_share, manifest, users
 from .database import Database, Migrations, PostgresDatabase
+from .store import lexical_index_path
 
-# The SQLite databases that move, with their tables (a table another refers to comes first).
-_DATABASES: list[tuple[Migrations, str, tuple[str, ...]]] = [
-    (keys.MIGRATIONS, "keys_path", ("keys",)),
-    (directory_accounts.MIGRATIONS, "directory_accounts_path", ("accounts",)),
-    (conversations.MIGRATIONS, "conversations_path", ("conversations", "turns")),
-    (feedback.MIGRATIONS, "feedback_path", ("answers", "feedback")),
+# The SQLite databases that move, where each is, and its tables (a table another refers to comes first).
+_DATABASES: list[tuple[Migrations, Callable[[Settings], Path], tuple[str, ...]]] = [
+    (keys.MIGRATIONS, lambda settings: settings.keys_path, ("keys",)),
+    (directory_accounts.MIGRATIONS, lambda settings: settings.directory_accounts_path, ("accounts",)),
+    (conversations.MIGRATIONS, lambda settings: settings.conversations_path, ("conversations", "turns")),
+    (feedback.MIGRATIONS, lambda settings: settings.feedback_path, ("answers", "feedback")),
+    (manifest.MIGRATIONS, lambda settings: settings.store_path / "manifest.sqlite3",
+     ("files", "meta", "ingest_runs")),
 ]
+_NUMBERED = ("ingest_runs",)  # ids copied as they are: the server's counter then goes on after them
 
 
 class MoveRefused(Exception):
@@ -53,13 +60,15 @@ class MoveReport:
 def move_state(settings: Settings, url: str) -> MoveReport:
     """Copy the installation's state (as ``settings`` find it, embedded) into the empty database at
     ``url``."""
-    things = [thing for thing, _, _ in _DATABASES] + [users.MIGRATIONS, audit.MIGRATIONS]
+    things = [thing for thing, _, _ in _DATABASES] + [users.MIGRATIONS, audit.MIGRATIONS,
+                                                      lexical_share.MIGRATIONS]
     target = None
     for migrations in things:  # every table made (each thing's migrations), on connections of their own
         if target is not None:
             target.close()
         target = PostgresDatabase(url, migrations)
-    tables = [table for _, _, names in _DATABASES for table in names] + ["users", "audit", "audit_key"]
+    tables = [table for _, _, names in _DATABASES for table in names] + ["users", "audit", "audit_key",
+                                                                          "lexical_index"]
     filled = [f"{table} ({count} rows)" for table in tables if (count := _count(target, table))]
     if filled:
         raise MoveRefused(f"the database is not empty: {', '.join(filled)}; migrate-state copies into an "
@@ -71,16 +80,19 @@ def move_state(settings: Settings, url: str) -> MoveReport:
             marks = ", ".join("?" * len(columns))
             for row in values:
                 moving.execute(f"INSERT INTO {table} ({listed}) VALUES ({marks})", row)
+            if table in _NUMBERED and values:
+                moving.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}")
     moved = [Moved(table, len(values), _count(target, table)) for table, (_, values) in rows.items()]
     target.close()
+    _share_keyword_index(settings, url)
     return MoveReport(moved, _session_count(settings))
 
 
 def _embedded_rows(settings: Settings) -> dict[str, tuple[list[str], list[tuple]]]:
     """Each table's columns and rows, as the embedded installation holds them (none when it has no file)."""
     rows: dict[str, tuple[list[str], list[tuple]]] = {}
-    for migrations, path_name, tables in _DATABASES:
-        path: Path = getattr(settings, path_name)
+    for _, where, tables in _DATABASES:
+        path = where(settings)
         if not path.exists():
             continue
         source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -102,6 +114,17 @@ def _embedded_rows(settings: Settings) -> dict[str, tuple[list[str], list[tuple]
     if key.exists():  # the same key: entries hashed before the move are found after it
         rows["audit_key"] = (["id", "secret"], [(1, key.read_bytes())])
     return rows
+
+
+def _share_keyword_index(settings: Settings, url: str) -> None:
+    """The store's keyword index, for front-ends on other hosts (an ingest would publish it too)."""
+    folder = lexical_index_path(settings.store_path)
+    if (folder / "index.json").exists():
+        shared = lexical_share.SharedIndex(url)
+        try:
+            shared.publish(folder, complete=True)
+        finally:
+            shared.close()
 
 
 def _count(database: Database, table: str) -> int:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from functools import cached_property
@@ -29,8 +29,10 @@ from settings import Settings
 
 from . import chroma
 from .access import Reader
+from .database import server_lock
 from .filters import SearchFilter
 from .lexical import LexicalIndex
+from .lexical_share import SharedIndex
 from .manifest import FileRecord, Manifest
 
 if TYPE_CHECKING:
@@ -60,8 +62,10 @@ class Store:
         self.settings = settings
         self.dir = settings.store_path
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.manifest = Manifest(self.dir / "manifest.sqlite3")
+        self.manifest = Manifest(self.dir / "manifest.sqlite3", settings.database_url)
         self._where = (self.dir, settings.collection, settings.chroma_host, settings.chroma_port)
+        # With a database, the keyword index reaches front-ends on other hosts through it.
+        self._shared = SharedIndex(settings.database_url) if settings.database_url else None
 
     # Opened on first use: an ingest run with nothing to do reads only the manifest, and never pays
     # for loading chromadb and llama-index (about 3 s of its 4).
@@ -82,6 +86,8 @@ class Store:
 
     def close(self) -> None:
         self.manifest.close()
+        if self._shared is not None:
+            self._shared.close()
 
     # reading
     def files(self) -> dict[str, FileRecord]:
@@ -129,6 +135,7 @@ class Store:
         leaves the chunks withheld and the index incomplete (the next run rebuilds it), or a row with its
         old groups (the next run writes them again)."""
         self.load_lexical_index().withholding({i for record, _ in changes for i in record.chunk_ids})
+        self._publish(complete=False)
         for record, groups in changes:
             chroma.set_groups(self.collection, list(record.chunk_ids), groups)
             self.manifest.put_file(replace(record, groups=groups))
@@ -160,11 +167,43 @@ class Store:
         return LexicalIndex.is_current(self.lexical_index_path)
 
     def load_lexical_index(self) -> LexicalIndex:
+        """The index in this host's store folder (the one an ingest here saved)."""
         return LexicalIndex.load(self.lexical_index_path)
 
+    def lexical_index_version(self) -> str | None:
+        """Which keyword index a reader should serve now: the number of the newest published (with a
+        database), or the time the index folder here was last replaced; None when there is none."""
+        if self._shared is not None:
+            newest = self._shared.newest()
+            return None if newest is None else str(newest)
+        path = self.lexical_index_path
+        return datetime.fromtimestamp(path.stat().st_mtime).isoformat() if path.exists() else None
+
+    def serve_lexical_index(self) -> tuple[LexicalIndex, str | None]:
+        """The keyword index a reader serves, with its version: with a database, the newest published,
+        fetched into this host's store folder first."""
+        if self._shared is not None:
+            fetched = self._shared.fetch(self.lexical_index_path)
+            return self.load_lexical_index(), None if fetched is None else str(fetched)
+        version = self.lexical_index_version()
+        return self.load_lexical_index(), version
+
     def rebuild_lexical_index(self) -> LexicalIndex:
-        """BM25 over every chunk now in the collection (each chunk carries its terms)."""
-        return LexicalIndex.build(self.collection, self.lexical_index_path)
+        """BM25 over every chunk now in the collection (each chunk carries its terms); published to the
+        database's readers when there is one."""
+        index = LexicalIndex.build(self.collection, self.lexical_index_path)
+        self._publish(complete=True)
+        return index
+
+    def publish_lexical_index_if_unshared(self) -> None:
+        """Give the database this host's index when it has none yet (a store that had an index before
+        RAG_DATABASE_URL was set)."""
+        if self._shared is not None and self._shared.newest() is None and self.lexical_index_current():
+            self._publish(complete=True)
+
+    def _publish(self, complete: bool) -> None:
+        if self._shared is not None:
+            self._shared.publish(self.lexical_index_path, complete)
 
     def passages_with_vectors(self, ids: list[str]) -> dict[str, tuple[str, dict, list[float]]]:
         """Text, metadata and vector of these chunks, by id."""
@@ -211,18 +250,23 @@ def stored_chunk_count(settings: Settings) -> int:
 
 
 LOCK_FILE = "ingest.lock"
+_WRITER_LOCK = 7_203_115  # the database's lock for the one writer among every host (beside the migrations')
 
 
 @contextmanager
 def writer_lock(settings: Settings) -> Iterator[None]:
-    """Held by the one process that may change the store (an ingest, a backup, a restore)."""
+    """Held by the one process that may change the store (an ingest, a backup, a restore): on this host by
+    a file lock, and with a database, among every host by the server's lock."""
     settings.store_path.mkdir(parents=True, exist_ok=True)
-    with open(settings.store_path / LOCK_FILE, "w") as lock:
+    with open(settings.store_path / LOCK_FILE, "w") as lock, ExitStack() as stack:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise StoreError(f"another ingest is writing to {settings.store_path} (or a backup or restore "
                              "is running); try again when it ends") from None
+        if settings.database_url and not stack.enter_context(server_lock(settings.database_url, _WRITER_LOCK)):
+            raise StoreError("another host's ingest (or backup, or restore) is writing to the shared store; "
+                             "try again when it ends")
         yield
 
 

@@ -8,11 +8,7 @@ docs/DEPLOY.md sets them up, and nginx in front of them for the browser.
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -22,9 +18,10 @@ from chatbot import ChatEngine
 from settings import REPO_ROOT, Settings
 
 from .helpers import (
-    CHROMIUM, Client, add_users, free_port, loopback_only, password, start_chroma, start_llm_server,
+    CHROMIUM, Client, add_users, loopback_only, password, start_chroma, start_llm_server,
     start_server, stop,
 )
+from .proxy import NGINX, Proxy
 from .ui.browsing import ask_in_page, wait_loaded
 
 LEAVE = "How many days of paid annual leave do employees get?"
@@ -110,64 +107,6 @@ def test_a_new_ingest_reaches_every_front_end(shared: Settings, front_ends, embe
         found = Client(base).signed_in("kim", password("kim")).post(
             "/api/search", {"query": "When does the staff car park open?", "k": 1}).json()
         assert found[0]["source"] == "parking.md"
-
-
-NGINX = shutil.which("nginx")
-
-
-class Proxy:
-    """nginx in front of the front-ends, as deploy/nginx.conf's proxy lines set it up (without TLS), on a free
-    loopback port; route_to() sends every next request to one front-end, as a failover would."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
-
-    def route_to(self, front_end: str) -> None:
-        upstream = front_end.removeprefix("http://")
-        (self.folder / "nginx.conf").write_text(_NGINX_CONF.format(
-            folder=self.folder, port=self.port, upstream=upstream, user="user root;" if os.geteuid() == 0 else ""))
-        if self.process is None:
-            self.process = subprocess.Popen([NGINX, "-p", str(self.folder), "-c", str(self.folder / "nginx.conf")])
-        else:
-            self.process.send_signal(signal.SIGHUP)  # reload: new workers with the new upstream
-        deadline = time.monotonic() + 30
-        while self._upstream() != upstream:
-            assert time.monotonic() < deadline, (self.folder / "error.log").read_text()[-2000:]
-            time.sleep(0.2)
-
-    def _upstream(self) -> str | None:
-        try:
-            return Client(self.base).get("/login").headers.get("X-Upstream")
-        except OSError:  # not listening yet
-            return None
-
-
-_NGINX_CONF = """daemon off; {user}
-pid {folder}/nginx.pid;
-error_log {folder}/error.log;
-events {{}}
-http {{
-    access_log off;
-    client_body_temp_path {folder}/body; proxy_temp_path {folder}/proxy; fastcgi_temp_path {folder}/fastcgi;
-    uwsgi_temp_path {folder}/uwsgi; scgi_temp_path {folder}/scgi;
-    upstream private_rag {{ server {upstream}; }}
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{
-            proxy_pass http://private_rag;
-            proxy_http_version 1.1;
-            proxy_set_header Host $http_host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_buffering off;
-            proxy_read_timeout 300s;
-            add_header X-Upstream $upstream_addr always;
-        }}
-    }}
-}}
-"""
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ Every route answers as the signed-in user (POST /login first when sign-in is
 on): searches, answers and counts hold only what their groups may read.
 
     GET  /api/health                       model, embedder, user and groups, documents, chunks (those the user
-                                           may read)
+                                           may read), the keyword index's version served
     POST /api/search {"query", "k", "filters"}        passages
     POST /api/feedback {"answer_id", "rating": "up"|"down"|"none", "comment", "correction" (admins)}
     POST /api/ask    {"question", "history", "filters"}
@@ -112,7 +112,8 @@ def router(engine: ChatEngine) -> APIRouter:
         reader = _reader(http)
         return {"status": "ok", "model": engine.model_name, "embedder": engine.embedder.model_name,
                 "user": reader.name or None, "groups": sorted(reader.groups),
-                "documents": engine.document_count(reader), "chunks": engine.chunk_count(reader)}
+                "documents": engine.document_count(reader), "chunks": engine.chunk_count(reader),
+                "index_version": engine.index_version()}
 
     @api.post("/search", dependencies=[Depends(rate_limited)])
     def search(request: SearchRequest, http: Request) -> list[dict]:

@@ -212,6 +212,11 @@ class ChatEngine:
     def chunk_count(self, reader: Reader = UNRESTRICTED) -> int:
         return sum(len(record.chunk_ids) for record in self.store.files_readable(reader))
 
+    def index_version(self) -> str | None:
+        """The keyword index this engine serves: the newest an ingest finished (loaded first if need be)."""
+        self.retriever.refresh()
+        return self.retriever.index_version
+
     def context(self, source: str, chunk: int, version: str = "", reader: Reader = UNRESTRICTED,
                 radius: int = CONTEXT_RADIUS) -> SourceContext | None:
         """A cited chunk among its neighbours in the file, for reading the source; None for a file the

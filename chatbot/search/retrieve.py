@@ -19,7 +19,7 @@ from llama_index.core import VectorStoreIndex
 from llama_index.core.retrievers import VectorIndexRetriever
 from llama_index.core.schema import QueryBundle
 
-from storage import UNRESTRICTED, Analyzer, Embedder, LexicalIndex, Reader, SearchFilter, Store
+from storage import UNRESTRICTED, Analyzer, Embedder, Reader, SearchFilter, Store
 
 from ..language import Language
 from .fusion import READS_LANGUAGE, FusionMode, Ranking, Weights, fuse
@@ -45,7 +45,7 @@ class Retriever:
         self._reranker = reranker
         self._index = VectorStoreIndex.from_vector_store(store.vector_store, embed_model=embedder)
         self._analyzer = analyzer or Analyzer()
-        self._lexical, self._lexical_version = self._load_lexical()
+        self._lexical, self.index_version = store.serve_lexical_index()  # the version in /api/health
 
     @property
     def has_reranker(self) -> bool:
@@ -59,7 +59,7 @@ class Retriever:
         for dense only."""
         if not (reader.sees_all or reader.groups):
             return []
-        self._refresh_lexical()
+        self.refresh()
         dense_weight, terms_weight, bigrams_weight = weights or self.weights.get(language, READS_LANGUAGE)
         depth = max(4 * k, 20)
         sources, chunk_ids = self._scope(search_filter)
@@ -163,18 +163,15 @@ class Retriever:
         hits = retriever.retrieve(QueryBundle(query_str=query, embedding=vector.tolist()))
         return [(hit.node.node_id, float(hit.score or 0.0)) for hit in hits]
 
-    def _load_lexical(self) -> tuple[LexicalIndex, float]:
-        path = self._store.lexical_index_path
-        return self._store.load_lexical_index(), path.stat().st_mtime if path.exists() else 0.0
-
-    def _refresh_lexical(self) -> None:
+    def refresh(self) -> None:
         """Pick up what a finished ingest run wrote, without a restart: its keyword index, and the vectors
-        (an ingest writes the keyword index last, so a new one means the run is over)."""
-        path = self._store.lexical_index_path
-        if path.exists() and path.stat().st_mtime != self._lexical_version:
+        (an ingest writes the keyword index last, so a new one means the run is over) — from this host's
+        store folder, or with a database, from the ingest host through it."""
+        version = self._store.lexical_index_version()
+        if version is not None and version != self.index_version:
             self._store.reopen()
             self._index = VectorStoreIndex.from_vector_store(self._store.vector_store, embed_model=self._embedder)
-            self._lexical, self._lexical_version = self._load_lexical()
+            self._lexical, self.index_version = self._store.serve_lexical_index()
 
 
 def _inside(passage: Passage, other: Passage, span: range) -> bool:

@@ -1,12 +1,15 @@
-"""The state on a PostgreSQL server (RAG_DATABASE_URL): two front-ends with data folders of their own share
-the users, sign-ins, API keys, limits, answers with their feedback, the audit log and saved chats through the
-database; a database that stops answers 503 with a clear message, then serves again by itself, nothing committed
-lost."""
+"""The state on a PostgreSQL server (RAG_DATABASE_URL): two front-ends with data folders of their own — no
+shared folder — and an ingest host of its own share the users, sign-ins, API keys, limits, answers with their
+feedback, the audit log, saved chats, the manifest and the keyword index through the database and the vectors
+through a Chroma server; a database that stops answers 503 with a clear message, then serves again by itself,
+nothing committed lost."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -14,9 +17,11 @@ from pathlib import Path
 
 import pytest
 
+import ingest
 from settings import REPO_ROOT, Settings
 from storage import AuditLog, Conversations, FeedbackStore, Turn
-from tests.helpers import Client, add_users, password, start_server, stop
+from tests.helpers import Client, add_users, password, start_chroma, start_server, stop
+from tests.proxy import NGINX, Proxy
 
 pytestmark = pytest.mark.server
 
@@ -29,25 +34,50 @@ class FrontEnds:
     b: str
     a_settings: Settings
     url: str  # the database's
+    ingest_host: Settings  # a third host's: its own data folder and store, the same database and Chroma server
+    processes: dict[str, subprocess.Popen]  # by "127.0.0.1:PORT", as nginx names its upstreams
 
 
 @pytest.fixture(scope="module")
-def front_ends(sample_settings: Settings, postgres, tmp_path_factory: pytest.TempPathFactory):
-    """Front-ends A and B: the same documents' store, a data folder each, nothing shared but the database
-    (the users included: added once, there)."""
+def front_ends(postgres, embedder, models: Path, tmp_path_factory: pytest.TempPathFactory):
+    """An ingest host puts the sample documents into the Chroma server and the database; front-ends A and B
+    each have a data folder and store of their own, nothing shared but the database (the users included:
+    added once, there) and the Chroma server."""
     root = tmp_path_factory.mktemp("database-state")
     url = postgres.new_database()
-    started = []
-    for name in "ab":
-        settings = sample_settings.model_copy(update={"data_dir": root / name, "database_url": url})
-        if name == "a":
-            add_users(settings, {"kim": ["hr"], "lee": ["hr"]})
-        started.append((settings, *start_server(settings, root / f"{name}.log", {
-            "RAG_DATABASE_URL": url, "RAG_RATE_LIMIT_PER_MINUTE": str(RATE)})))
-    (a_settings, a, first), (_, b, second) = started
-    yield FrontEnds(a, b, a_settings, url)
+    chroma_port, chroma = start_chroma(root / "chroma-server", root / "chroma.log")
+    shutil.copytree(REPO_ROOT / "documents", root / "documents")
+    hosts = {name: Settings(data_dir=root / name, docs_dir=root / "documents", models_dir=models,
+                            database_url=url, chroma_host="127.0.0.1", chroma_port=chroma_port)
+             for name in ("ingest", "a", "b")}
+    assert ingest.run(hosts["ingest"], embedder=embedder).failed == []
+    add_users(hosts["a"], {"kim": ["hr"], "lee": ["hr"], "park": ["it"]})
+    started = [start_server(hosts[name], root / f"{name}.log", {
+        "RAG_DATABASE_URL": url, "RAG_CHROMA_HOST": "127.0.0.1", "RAG_CHROMA_PORT": str(chroma_port),
+        "RAG_RATE_LIMIT_PER_MINUTE": str(RATE)}) for name in "ab"]
+    (a, first), (b, second) = started
+    processes = {a.removeprefix("http://"): first, b.removeprefix("http://"): second}
+    yield FrontEnds(a, b, hosts["a"], url, hosts["ingest"], processes)
     stop(first)
     stop(second)
+    stop(chroma)
+
+
+def test_a_file_ingested_on_a_third_host_is_found_on_both_front_ends(front_ends: FrontEnds, embedder) -> None:
+    clients = [Client(host).signed_in("park", password("park")) for host in (front_ends.a, front_ends.b)]
+    before = {json.loads(c.get("/api/health").body)["index_version"] for c in clients}
+    assert len(before) == 1 and None not in before  # both serve the index the ingest host published
+    for client in clients:  # each front-end's own store folder holds no manifest: it reads the database's
+        assert json.loads(client.get("/api/health").body)["documents"] > 0
+    assert not (front_ends.a_settings.store_path / "manifest.sqlite3").exists()
+    (front_ends.ingest_host.docs_dir / "bicycles.md").write_text(
+        "# Bicycles\n\nBicycles are parked in the locked cage C7 behind building 2.\n")
+    assert ingest.run(front_ends.ingest_host, embedder=embedder).added == 1
+    for client in clients:
+        found = json.loads(client.post("/api/search", {"query": "locked bicycle cage", "k": 3}).body)
+        assert found and found[0]["source"] == "bicycles.md", found
+    after = {json.loads(c.get("/api/health").body)["index_version"] for c in clients}
+    assert len(after) == 1 and after != before
 
 
 def test_a_session_and_a_key_made_on_one_front_end_hold_on_the_other(front_ends: FrontEnds) -> None:
@@ -143,3 +173,26 @@ def test_the_database_stopped_gives_503_then_service_resumes_with_nothing_lost(f
         postgres.start()
     assert json.loads(browser.get("/api/health").body)["user"] == "kim"  # the session made before the stop
     assert Client(front_ends.b).sign_in("kim", password("kim")).status == 200
+
+
+@pytest.mark.skipif(NGINX is None, reason="NOT RUN: Debian's nginx is needed (.ci/run installs it)")
+def test_a_front_end_killed_mid_answer_loses_only_that_answer(front_ends: FrontEnds, tmp_path: Path) -> None:
+    """Last in the module: it leaves one front-end dead."""
+    proxy = Proxy(tmp_path)
+    proxy.route_to(front_ends.a, front_ends.b)
+    try:
+        asking = Client(proxy.base).signed_in("park", password("park"))
+        serving = proxy.upstream(asking)
+        with asking.open("POST", "/api/ask", {"question": "연차 휴가는 며칠인가요?"}) as stream:
+            assert json.loads(stream.readline())["type"] == "sources"
+            victim = front_ends.processes[serving]
+            victim.kill()  # the host goes away while its model reads the passages
+            victim.wait()
+            with pytest.raises((http.client.IncompleteRead, ConnectionError)):
+                stream.read()  # that answer is lost, cut off
+        then = asking.ask("How many days of annual leave do I get?")  # the same session, through nginx
+        assert then[-1]["type"] == "done" and then[-1]["saved"] is True and then[-1]["answer"]
+        assert proxy.upstream(asking) not in (serving, None)  # the other front-end took it
+    finally:
+        if proxy.process is not None:
+            stop(proxy.process)
