@@ -364,7 +364,7 @@ class ChatEngine:
         answer.supported = not echoed and (support(answer.reply, answer.standalone, prompt.context, self.analyzer)
                                            >= self.settings.min_support)
         answer.evidence = find_evidence(prepared.sentences, prepared.question_scores, prepared.citations,
-                                        prompt.passages, answer.reply if answer.supported else None)
+                                        prompt.passages)
         # The final answer (DoneEvent) is authoritative: it replaces what the stream showed.
         names_held = self._names_held(answer.standalone, prompt.passages, answer.language)
         trusted = answer.supported and names_held

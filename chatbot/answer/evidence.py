@@ -10,9 +10,12 @@ with ("the answer is", "문서에 따르면"). By default every content word mus
 occur (``min_support`` 1.0: only real words); a reply below it is not shown
 as the answer, and the engine leads with the evidence instead.
 
-Evidence sentences are scored against the question and, for a supported
-reply, against the reply too (a correct reply names the very words of the
-sentence it came from).
+Evidence sentences are chosen by the question alone. They used to be scored
+against a supported reply too (a correct reply names the very words of the
+sentence it came from), but the 135M model's supported replies are often
+wrong, and one that quoted the wrong sentence pushed the right one out of the
+two shown: by the question alone, the page states a wrong answer less often
+at the same right ones (docs/BENCHMARKS.md, "Evidence chosen by the question").
 """
 
 from __future__ import annotations
@@ -21,17 +24,11 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-import numpy as np
 
 from storage import Analyzer
 
 from ..search.passage import Passage
 from ..search.sentences import SentencePool, split_sentences
-
-# The reply's say beside the question's: small, as the 135M model's supported replies are
-# often still wrong (measured in docs/BENCHMARKS.md).
-REPLY_WEIGHT = 0.1
-
 
 @dataclass(frozen=True)
 class Evidence:
@@ -79,22 +76,18 @@ def support(reply: str, question: str, context: str, analyzer: Analyzer) -> floa
 
 def find_evidence(
     sentences: SentencePool, question_scores: Sequence[float], citations: dict[int, int], sources: list[Passage],
-    reply: str | None, limit: int = 2,
+    limit: int = 2,
 ) -> list[Evidence]:
-    """The best ``limit`` sentences of the cited passages for the question (and the reply, when it is
-    supported), best first.
+    """The best ``limit`` sentences of the cited passages for the question, best first.
 
     ``question_scores`` are the sentences' scores against the question (already
     computed for the prompt); ``citations`` maps a sentence's passage index to
     that passage's number among the answer's ``sources``; sentences of other
     passages are not evidence.
     """
-    scores = np.asarray(question_scores, dtype=float)
-    if reply:
-        scores = scores + REPLY_WEIGHT * np.asarray(sentences.scores(reply))
     eligible = [i for i, s in enumerate(sentences.sentences) if s.passage in citations]
     evidence: list[Evidence] = []
-    for position in sorted(eligible, key=lambda i: -scores[i])[:limit]:
+    for position in sorted(eligible, key=lambda i: -question_scores[i])[:limit]:
         sentence = sentences.sentences[position]
         citation = citations[sentence.passage]
         passage = sources[citation - 1]

@@ -27,8 +27,8 @@ Kind = Literal["number", "date", "person", "place", "thing", "reason"]
 REPLY_WEIGHT = 2.0  # a candidate the model's reply names, against its kind (1) and nearness (up to 1)
 LENGTH_WEIGHT = 0.1  # per word, up to five
 
-# What a question asks for, by its question words. Order matters: "how many years" is a number,
-# "what year" a date.
+# What a question asks for, by its question words. Order matters where two match at one place: "how many
+# years" is a number, "what year" a date.
 _ASKS: dict[Language, list[tuple[Kind, re.Pattern]]] = {
     "en": [
         ("reason", re.compile(r"^\s*(why|how (is|are|was|were|do|does|did|can|could))\b|\bfor what reason\b", re.I)),
@@ -93,10 +93,11 @@ TYPED: tuple[Kind, ...] = ("number", "date", "person", "place")
 
 
 def asked_for(question: str, language: Language) -> Kind:
-    for kind, pattern in _ASKS[language]:
-        if pattern.search(question):
-            return kind
-    return "thing"
+    """By the question words: in English the first of them (the question leads with it: "Who led the troops
+    when …" asks for a person), in Korean, where they come late, the first kind in the list above."""
+    found = [(match.start() if language == "en" else 0, order, kind)
+             for order, (kind, pattern) in enumerate(_ASKS[language]) if (match := pattern.search(question))]
+    return min(found)[2] if found else "thing"
 
 
 def answer_span(question: str, sentence: str, language: Language, analyzer: Analyzer,
@@ -106,10 +107,7 @@ def answer_span(question: str, sentence: str, language: Language, analyzer: Anal
     if kind == "reason":
         return None  # a reason or a manner is a clause: the whole evidence sentence answers
     question_terms = set(analyzer.terms(question))
-    units = expected_units(question, language, analyzer)
-    fitting = [c for c in candidates(sentence, language, analyzer)
-                  if _fits(c.kind, kind) and _new_terms(sentence[c.start:c.end], question_terms, analyzer)
-                  and (units is None or _has_unit(_with_next_words(sentence, c), units, analyzer))]
+    fitting = fitting_candidates(question, sentence, language, analyzer)
     pointed = _pointed(sentence, reply, question_terms, analyzer)
     if pointed is not None and kind == "thing":
         fitting.append(Candidate(pointed.start, pointed.end, "thing"))
@@ -134,6 +132,17 @@ def answer_span(question: str, sentence: str, language: Language, analyzer: Anal
         return None  # "what ...": any noun could be it; without the reply's word for it, a guess
     choices = len({squeeze(sentence[c.start:c.end]) for c in fitting})
     return Span(best.start, best.end, sentence[best.start:best.end], said=said(best), choices=choices)
+
+
+def fitting_candidates(question: str, sentence: str, language: Language, analyzer: Analyzer) -> list[Candidate]:
+    """The runs of the sentence that could answer the question: of the kind it asks for, saying something it
+    does not, counted in the unit it asks for."""
+    kind = asked_for(question, language)
+    question_terms = set(analyzer.terms(question))
+    units = expected_units(question, language, analyzer)
+    return [c for c in candidates(sentence, language, analyzer)
+            if _fits(c.kind, kind) and _new_terms(sentence[c.start:c.end], question_terms, analyzer)
+            and (units is None or _has_unit(_with_next_words(sentence, c), units, analyzer))]
 
 
 def _distance(candidate: Candidate, anchor: int) -> int:
@@ -201,7 +210,10 @@ def expected_units(question: str, language: Language, analyzer: Analyzer) -> set
 
 
 def _with_next_words(sentence: str, candidate: Candidate, count: int = 2) -> str:
-    """The candidate and the words after it, where its unit may stand ("1,000 British soldiers")."""
+    """The candidate and the words after it, where its unit may stand ("1,000 British soldiers", "ten of the
+    fraternities")."""
+    if re.match(r"\s+of\b", sentence[candidate.end:]):
+        count += 2
     rest = re.match(r"(?:\s*\S+){0,%d}" % count, sentence[candidate.end:])
     return sentence[candidate.start:candidate.end + (rest.end() if rest else 0)]
 

@@ -21,7 +21,7 @@ from storage import Analyzer
 
 from ..language import Language
 from .evidence import CITATION, Evidence, support
-from .span import Kind, Span, answer_span, asked_for, question_names, squeeze
+from .span import Kind, Span, answer_span, asked_for, fitting_candidates, question_names, squeeze
 
 Via = Literal["reply", "span"]
 
@@ -31,6 +31,9 @@ Via = Literal["reply", "span"]
 KIND_WEIGHT: dict[Kind, float] = {"number": 0.8, "date": 0.8, "person": 0.5, "place": 0.5, "thing": 0.2,
                                   "reason": 0.2}
 RIVAL_PENALTY = 0.1  # per other run of the sentence that fits the question as well
+# A reply that names none of the best sentence's runs of the kind asked: built from that sentence's words, it
+# says something other than the answer (a Korean reply that copies the sentence around its answer).
+UNNAMED_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ def reply_statement(question: str, reply: str, evidence: list[Evidence], languag
         "choices": float(rules.choices if rules else 0),
         "coverage": _coverage(question, evidence[0].sentence if evidence else "", language, analyzer),
         "in_top": support(reply, question, evidence[0].sentence if evidence else "", analyzer),
+        "names": float(kind == "reason" or _names_a_candidate(question, reply, evidence, language, analyzer)),
         "words": float(len(CITATION.sub(" ", reply).split())),
     }
     return Statement("reply", reply, confidence("reply", signals), signals)
@@ -78,12 +82,14 @@ def confidence(via: Via, signals: dict[str, float]) -> float:
     A reply: the share of its own words that the best evidence sentence holds
     — a reply built from that sentence's words is right far more often than one
     made of words from elsewhere in the passages — lowered when that sentence
-    lacks the question's terms. Marked words: by the kind asked (a count or a
+    lacks the question's terms, and when the reply names none of its runs of the
+    kind asked (no "reason" question has such runs: there it is not lowered). Marked words: by the kind asked (a count or a
     date is told apart by its shape; a name less so; "what ..." only by the
     reply's pointer), lowered for each rival of the same kind in the sentence.
     """
     if via == "reply":
-        return signals["in_top"] * (0.5 + 0.5 * signals["coverage"])
+        named = 1.0 if signals.get("names", 1.0) else UNNAMED_WEIGHT  # records written before "names": 1
+        return signals["in_top"] * (0.5 + 0.5 * signals["coverage"]) * named
     return signals["kind"] / (1.0 + RIVAL_PENALTY * max(0.0, signals["choices"] - 1))
 
 
@@ -95,6 +101,16 @@ def first_span(question: str, evidence: list[Evidence], language: Language, anal
         if span is not None:
             return replace(span, sentence=number)
     return None
+
+
+def _names_a_candidate(question: str, reply: str, evidence: list[Evidence], language: Language,
+                       analyzer: Analyzer) -> bool:
+    """The reply holds, word for word, a run of the best evidence sentence that could answer the question."""
+    if not evidence:
+        return False
+    sentence, said = evidence[0].sentence, squeeze(reply)
+    return any(squeeze(sentence[c.start:c.end]) in said
+               for c in fitting_candidates(question, sentence, language, analyzer))
 
 
 def _coverage(question: str, sentence: str, language: Language, analyzer: Analyzer) -> float:

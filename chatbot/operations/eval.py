@@ -50,6 +50,8 @@ from settings import REPO_ROOT, Settings
 from ..answer.engine import Answer, ChatEngine
 from ..answer.statement import Statement
 from ..language import detect_language
+from ..model.llm import LocalLLM
+from ..model.remote_llm import RemoteLLM
 from ..search.passage import Passage
 
 KS = (1, 5, 10)
@@ -113,9 +115,12 @@ def eval_settings(settings: Settings, folder: Path, store: Path | None) -> Setti
 def run_eval(
     settings: Settings, folder: Path, store: Path | None = None, retrieval_only: bool = False,
     limit: int | None = None, progress: bool = False, records: Path | None = None,
+    llm: LocalLLM | RemoteLLM | None = None,
 ) -> dict[str, dict]:
+    """``llm``: the model to answer with (default: the settings'; benchmarks/restate.py replays recorded
+    replies through it to measure a change of what follows the reply without generating again)."""
     scoped = eval_settings(settings, folder, store)
-    engine = ChatEngine(scoped)  # the LLM loads on the first answer, so retrieval-only runs never load it
+    engine = ChatEngine(scoped, llm=llm)  # the LLM loads on the first answer: retrieval-only runs never load it
     report = ingest.run(scoped, embedder=engine.embedder, progress=progress)
     if report.failed:
         print(f"eval: {len(report.failed)} corpus files failed to ingest", file=sys.stderr)

@@ -22,6 +22,9 @@ def analyzer() -> Analyzer:
     ("What is the taxi limit for late work?", "en", "number"),  # a limit, a fee, a price: an amount
     ("What is the dress code?", "en", "thing"),
     ("Why did OPEC block oil deliveries?", "en", "reason"),
+    # English leads with its question word: the first one says it, not a "when" or "who" further on.
+    ("Who led the army when the island was taken?", "en", "person"),
+    ("When did the king who took the island die?", "en", "date"),
     ("연차 휴가는 며칠인가요?", "ko", "number"),
     ("JTBC는 언제 개국했는가?", "ko", "date"),
     ("집행위원장은 누구인가?", "ko", "person"),
@@ -47,6 +50,10 @@ def test_what_a_question_asks_for(question: str, language: str, kind: str) -> No
      "2012년 영업손실은 1397억원으로 종합편성채널 사업자들 중 가장 높은 것으로 집계되었다.", "ko", "1397억원"),
     ("로이터가 보도한 시간은 언제인가?",
      "오전 12시 2분에 로이터는 터키 군인들이 방송사에 있다고 보도하였다.", "ko", "오전 12시 2분"),
+    # The unit after "of the": not another sentence's "fifteen fraternities" (seen in the dev pack).
+    ("How many fraternities form the University of Chicago Interfraternity Council?",
+     "Four of the sororities are members of the National Panhellenic Conference, and ten of the fraternities "
+     "form the University of Chicago Interfraternity Council.", "en", "ten"),
 ])
 def test_the_span_of_the_kind_asked_for_near_the_question_words(
         analyzer: Analyzer, question: str, sentence: str, language: str, expected: str) -> None:

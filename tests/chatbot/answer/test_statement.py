@@ -37,6 +37,18 @@ def test_a_reply_the_top_sentence_holds_is_surer_than_one_it_does_not(analyzer: 
     assert (held.via, held.text) == ("reply", "Employees get 15 days. [1]")
 
 
+def test_a_reply_that_copies_the_sentence_around_its_answer_is_less_sure(analyzer: Analyzer) -> None:
+    """As seen in the dev pack: a reply made of the best sentence's own words but not the words that answer —
+    every word is in the sentence, and none of its runs of the kind asked is in the reply."""
+    question = "Who led the army when the island was taken?"
+    found = evidence("The king then took the whole island, his army being led by Guy Lambert.")
+    around = reply_statement(question, "King Lambert.", found, "en", analyzer)
+    naming = reply_statement(question, "Guy Lambert led it.", found, "en", analyzer)
+    assert around.signals["in_top"] == naming.signals["in_top"] == 1.0
+    assert around.signals["names"] == 0.0 and naming.signals["names"] == 1.0
+    assert around.confidence == pytest.approx(naming.confidence / 2)
+
+
 def test_a_span_with_rivals_of_its_kind_is_less_sure_than_a_lone_one(analyzer: Analyzer) -> None:
     question = "연차 휴가는 며칠인가요?"
     lone = evidence("연차 휴가는 15일이다.")
