@@ -10,10 +10,12 @@ process starts at most one at a time.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -21,7 +23,11 @@ from pathlib import PurePosixPath
 from typing import Literal
 
 from settings import REPO_ROOT, Settings
-from storage import AuditLog, FeedbackStore, Store, UsersError, now_iso, open_users, seen_accounts
+from storage import (
+    AuditLog, FeedbackStore, JobBoard, StateUnavailable, Store, UsersError, now_iso, open_users, seen_accounts,
+)
+
+log = logging.getLogger(__name__)
 
 # How an answer was made when the model's reply was not shown (its words were not all in the documents).
 REPLY_NOT_SHOWN = ("span", "evidence", "unsupported")
@@ -115,25 +121,34 @@ class IngestStatus:
 
 
 class IngestJob:
-    """At most one ingest at a time, run by this process in the background."""
+    """At most one ingest at a time, run by this process in the background; with a database, at most one
+    for every front-end, and its status on each of them (the one running it writes it there)."""
 
     LOG_LINES = 20
+    # A running job not heard from for this long ran on a front-end that went away: a new one may start.
+    STALE_SECONDS = 15 * 60
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._lock = threading.Lock()
         self._status = IngestStatus()
+        self._board = JobBoard(settings.database_url) if settings.database_url else None
 
     def status(self) -> IngestStatus:
+        if self._board is not None:
+            return self._shared_status()
         with self._lock:
             return IngestStatus(**{**asdict(self._status), "log": list(self._status.log)})
 
     def start(self) -> bool:
-        """Start an ingest; False when one is running already."""
+        """Start an ingest; False when one is running already (here, or with a database, anywhere)."""
         with self._lock:
             if self._status.state == "running":
                 return False
-            self._status = IngestStatus(state="running", started_at=now_iso())
+            status = IngestStatus(state="running", started_at=now_iso())
+            if self._board is not None and not self._board.claim(asdict(status), self.STALE_SECONDS):
+                return False
+            self._status = status
         process = subprocess.Popen(
             [sys.executable, "-m", "ingest", "--json", "--progress-lines"], cwd=REPO_ROOT, env=self._environment(),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
@@ -164,6 +179,7 @@ class IngestJob:
             if status.state == "failed":
                 status.error = next((line for line in reversed(status.log) if line.startswith("ingest:")),
                                     f"the ingest stopped with exit code {code}")
+            self._share()
 
     def _read_line(self, line: str) -> None:
         try:
@@ -176,6 +192,27 @@ class IngestJob:
                 self._status.total, self._status.file = step["total"], step["file"]
             elif line.strip():
                 self._status.log = [*self._status.log, line][-self.LOG_LINES:]
+            self._share()
+
+    def _share(self) -> None:
+        """The status where every front-end reads it (with a database); the lock is held."""
+        if self._board is None:
+            return
+        try:
+            self._board.write(asdict(self._status))
+        except StateUnavailable as error:  # the run goes on; the other front-ends see it when it is back
+            log.warning("ingest progress not shared: %s", error)
+
+    def _shared_status(self) -> IngestStatus:
+        found = self._board.read()
+        if found is None:
+            return IngestStatus()
+        status, updated = IngestStatus(**found[0]), found[1]
+        if status.state == "running" and time.time() - updated > self.STALE_SECONDS:
+            heard = time.strftime("%Y-%m-%d %H:%M", time.localtime(updated))
+            return IngestStatus(**{**asdict(status), "state": "failed",
+                                   "error": f"the front-end running it stopped answering (last heard {heard})"})
+        return status
 
 
 class Admin:

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def front_ends(postgres, embedder, models: Path, tmp_path_factory: pytest.TempPa
                             database_url=url, chroma_host="127.0.0.1", chroma_port=chroma_port)
              for name in ("ingest", "a", "b")}
     assert ingest.run(hosts["ingest"], embedder=embedder).failed == []
-    add_users(hosts["a"], {"kim": ["hr"], "lee": ["hr"], "park": ["it"]})
+    add_users(hosts["a"], {"kim": ["hr"], "lee": ["hr"], "park": ["it"], "boss": ["admin"]})
     started = [start_server(hosts[name], root / f"{name}.log", {
         "RAG_DATABASE_URL": url, "RAG_CHROMA_HOST": "127.0.0.1", "RAG_CHROMA_PORT": str(chroma_port),
         "RAG_RATE_LIMIT_PER_MINUTE": str(RATE)}) for name in "ab"]
@@ -78,6 +79,23 @@ def test_a_file_ingested_on_a_third_host_is_found_on_both_front_ends(front_ends:
         assert found and found[0]["source"] == "bicycles.md", found
     after = {json.loads(c.get("/api/health").body)["index_version"] for c in clients}
     assert len(after) == 1 and after != before
+
+
+def test_an_ingest_started_on_one_admin_page_shows_on_the_other_and_runs_once(front_ends: FrontEnds) -> None:
+    on_a = Client(front_ends.a).signed_in("boss", password("boss"))
+    on_b = on_a.at(front_ends.b)
+    started = on_a.post("/admin/ingest")
+    assert started.status == 202 and started.json()["state"] == "running"
+    elsewhere = on_b.post("/admin/ingest")  # one at a time, across front-ends
+    assert elsewhere.status == 409 and elsewhere.json()["error"]["code"] == "ingest_running"
+    deadline = time.monotonic() + 300
+    while (seen := on_b.get("/admin/ingest").json())["state"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert seen["state"] == "finished" and seen["started_at"] == started.json()["started_at"], seen
+    assert seen["report"]["failed"] == [] and seen == on_a.get("/admin/ingest").json()
+    assert on_b.post("/admin/ingest").status == 202  # once it is over, from either
+    while on_a.get("/admin/ingest").json()["state"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 def test_a_session_and_a_key_made_on_one_front_end_hold_on_the_other(front_ends: FrontEnds) -> None:
