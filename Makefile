@@ -9,7 +9,7 @@ PIP_VERSION := 26.3
 EVAL ?= ../shared/eval/dev
 DOCS ?=
 
-.PHONY: setup setup-adapt ocr-packages ingest run test test-quick eval bench bench-search bench-ocr adapt bundle install-offline lock clean
+.PHONY: setup setup-adapt ocr-packages ingest run test test-quick eval bench bench-search bench-ocr bench-state adapt bundle install-offline lock clean
 
 setup: $(STAMP) ocr-packages
 
@@ -111,6 +111,11 @@ bench-search: setup
 	$(PY) -m benchmarks.llm_speed
 	$(PY) -m benchmarks.search_latency $(EVAL)
 	$(if $(wildcard ../shared/eval/handbook/*/),$(PY) -m benchmarks.section_recall $(wildcard ../shared/eval/handbook/*/))
+
+# The state on a PostgreSQL server against the embedded files: sign-in, /api/health and an answer's bookkeeping,
+# and 8 users at once over two front-ends (a throwaway cluster from Debian's postgresql; benchmarks/state_latency.py).
+bench-state: setup
+	$(PY) -m benchmarks.state_latency
 
 # OCR: accuracy (CER, keyword terms before/after the Korean clean-up) and s/page on drawn pages, and retrieval on
 # a scanned copy of part of the pack (benchmarks/ocr.py).

@@ -12,6 +12,7 @@ serves the wider readers meanwhile.
 
 from __future__ import annotations
 
+import fcntl
 import io
 import shutil
 import tarfile
@@ -33,6 +34,16 @@ MIGRATIONS = Migrations("lexical_index", sqlite=[], postgresql=[
 ])
 
 
+_VERSION = "published-version"  # in an unpacked folder: the number it was published as
+
+
+def _unpacked(folder: Path) -> int | None:
+    try:
+        return int((folder / _VERSION).read_text())
+    except (OSError, ValueError):
+        return None
+
+
 class SharedIndex:
     def __init__(self, url: str) -> None:
         self._db = PostgresDatabase(url, MIGRATIONS)
@@ -42,7 +53,7 @@ class SharedIndex:
         packed = io.BytesIO()
         with tarfile.open(fileobj=packed, mode="w:gz") as archive:
             for path in sorted(folder.rglob("*")):
-                if path.is_file():
+                if path.is_file() and path.name != _VERSION:
                     archive.add(path, arcname=str(path.relative_to(folder)))
         with self._db.transaction() as db:
             version = db.execute("INSERT INTO lexical_index (complete, created, archive) VALUES (?, ?, ?) "
@@ -55,20 +66,27 @@ class SharedIndex:
         return self._db.execute("SELECT max(version) FROM lexical_index").fetchone()[0]
 
     def fetch(self, folder: Path) -> int | None:
-        """Unpack the newest index into ``folder`` (replacing what is there); its number, None when there
-        is none."""
-        row = self._db.execute(
-            "SELECT version, archive FROM lexical_index ORDER BY version DESC LIMIT 1").fetchone()
-        if row is None:
+        """The newest index in ``folder`` (unpacked there unless it is already); its number, None when there
+        is none. Front-ends sharing one store folder on a host take turns (a file lock)."""
+        newest = self.newest()
+        if newest is None:
             return None
-        version, packed = row
-        staging = folder.with_name(folder.name + ".fetched")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        with tarfile.open(fileobj=io.BytesIO(bytes(packed)), mode="r:gz") as archive:
-            archive.extractall(staging, filter="data")  # names inside the folder only
-        swap_in(staging, folder)
-        return version
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        with open(folder.with_name(folder.name + ".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if _unpacked(folder) == newest:
+                return newest
+            row = self._db.execute(
+                "SELECT version, archive FROM lexical_index ORDER BY version DESC LIMIT 1").fetchone()
+            version, packed = row
+            staging = folder.with_name(folder.name + ".fetched")
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir(parents=True)
+            with tarfile.open(fileobj=io.BytesIO(bytes(packed)), mode="r:gz") as archive:
+                archive.extractall(staging, filter="data")  # names inside the folder only
+            (staging / _VERSION).write_text(str(version))
+            swap_in(staging, folder)
+            return version
 
     def close(self) -> None:
         self._db.close()
