@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import ingest
 from settings import REPO_ROOT, Settings
 from storage import (
     AnswerRecord,
@@ -22,6 +23,7 @@ from storage import (
     DirectoryAccounts,
     FeedbackStore,
     Sessions,
+    Store,
     Turn,
     UsersFile,
     UsersTable,
@@ -30,10 +32,12 @@ from storage import (
 pytestmark = pytest.mark.server
 
 
-def embedded_installation(data_dir: Path) -> tuple[Settings, str]:
-    """A data folder as `make run` leaves it after some use (hashed audit entries), and an API key made
-    in it."""
-    settings = Settings(data_dir=data_dir, audit_text="hash")
+def embedded_installation(data_dir: Path, docs: Path, embedder) -> tuple[Settings, str]:
+    """A data folder as `make run` leaves it after an ingest and some use (hashed audit entries), and an API
+    key made in it."""
+    settings = Settings(data_dir=data_dir, docs_dir=docs, audit_text="hash")
+    (docs / "leave.md").write_text("# Leave\n\nEmployees get 15 days of annual leave.\n")
+    assert ingest.run(settings, embedder=embedder).added == 1
     users = UsersFile(settings.users_path)
     users.add("kim", ["hr"], "kim's long passphrase")
     users.add("lee", ["it", "admins"], "lee's long passphrase")
@@ -62,16 +66,27 @@ def migrate_state(settings: Settings, url: str) -> subprocess.CompletedProcess:
                           env=env, capture_output=True, text=True, timeout=120)
 
 
-def test_the_state_moves_into_an_empty_database_and_not_into_a_filled_one(tmp_path: Path, postgres) -> None:
-    settings, key = embedded_installation(tmp_path / "data")
+def test_the_state_moves_into_an_empty_database_and_not_into_a_filled_one(tmp_path: Path, docs: Path, embedder,
+                                                                          postgres) -> None:
+    settings, key = embedded_installation(tmp_path / "data", docs, embedder)
     url = postgres.new_database()
     done = migrate_state(settings, url)
     assert done.returncode == 0, done.stderr
     counts = {line.split(":")[0]: line for line in done.stdout.splitlines()}
     for table, n in (("users", 2), ("keys", 2), ("accounts", 1), ("conversations", 1), ("turns", 2),
-                     ("answers", 1), ("feedback", 1), ("audit", 2), ("audit_key", 1)):
+                     ("answers", 1), ("feedback", 1), ("audit", 2), ("audit_key", 1), ("files", 1),
+                     ("ingest_runs", 1)):
         assert f"{table}: {n} in {settings.data_dir}, {n} in the database" == counts[table]
     assert "1 sign-in sessions not moved" in done.stdout
+    # The store's manifest and keyword index: a front-end on another host serves them from the database.
+    elsewhere = settings.model_copy(update={"database_url": url, "store_dir": tmp_path / "other-host-store"})
+    store = Store(elsewhere)
+    try:
+        assert set(store.files()) == {"leave.md"} and store.last_run()["report"]["added"] == 1
+        index, version = store.serve_lexical_index()
+        assert version is not None and index.search(["leav"], 3) and index.search(["annual"], 3)
+    finally:
+        store.close()
 
     moved = settings.model_copy(update={"database_url": url})
     assert UsersTable(url).verify("kim", "kim's long passphrase").groups == ("hr",)

@@ -1,5 +1,6 @@
-"""The store's own guarantees: repair after a cut-off writer, one writer at a time,
-no silent mixing of embedding models or documents folders, versioned manifest."""
+"""The store's own guarantees: repair after a cut-off writer, one writer at a time (on one host, and with a
+database among hosts), no silent mixing of embedding models or documents folders, versioned manifest — the
+manifest in SQLite beside the vectors, and on the database server (RAG_DATABASE_URL)."""
 
 from __future__ import annotations
 
@@ -15,13 +16,21 @@ from storage.manifest import MIGRATIONS, Manifest
 from tests.helpers import manifest_paths, stored_chunks
 
 
+@pytest.fixture
+def store_settings(settings: Settings, database_url: str | None) -> Settings:
+    """The test's store with its manifest in SQLite, then on the database server."""
+    return settings.model_copy(update={"database_url": database_url})
+
+
 def ingest_two_files(settings: Settings, docs: Path, embedder) -> None:
     (docs / "a.md").write_text("# A\n\nAlpha policy text.\n")
     (docs / "b.md").write_text("# B\n\nBeta policy text.\n")
     ingest.run(settings, embedder=embedder)
 
 
-def test_reconcile_repairs_each_window_a_writer_can_be_cut_in(settings: Settings, docs: Path, embedder) -> None:
+def test_reconcile_repairs_each_window_a_writer_can_be_cut_in(store_settings: Settings, docs: Path,
+                                                              embedder) -> None:
+    settings = store_settings
     ingest_two_files(settings, docs, embedder)
     clean = stored_chunks(settings)
     store = Store(settings)
@@ -45,16 +54,25 @@ def test_reconcile_repairs_each_window_a_writer_can_be_cut_in(settings: Settings
     assert [(c["id"], c["text"]) for c in stored_chunks(settings)] == [(c["id"], c["text"]) for c in clean]
 
 
-def test_only_one_writer_at_a_time(settings: Settings, docs: Path) -> None:
+def test_only_one_writer_at_a_time(store_settings: Settings, docs: Path, tmp_path: Path) -> None:
+    settings = store_settings
     fingerprint = model_fingerprint(settings.embed_model_path)
     with writer(settings, docs, fingerprint):
         with pytest.raises(StoreError, match="another ingest is writing"):
             with writer(settings, docs, fingerprint):
                 pass
+        if settings.database_url:  # another host: a store folder of its own, the same database
+            elsewhere = settings.model_copy(update={"store_dir": tmp_path / "other-host-store"})
+            with pytest.raises(StoreError, match="another host's ingest"):
+                with writer(elsewhere, docs, fingerprint):
+                    pass
+    with writer(settings, docs, fingerprint):  # released when the first one ended
+        pass
 
 
-def test_another_embedding_model_is_refused_until_rebuild(settings: Settings, docs: Path, embedder,
+def test_another_embedding_model_is_refused_until_rebuild(store_settings: Settings, docs: Path, embedder,
                                                           tmp_path: Path) -> None:
+    settings = store_settings
     ingest_two_files(settings, docs, embedder)
     other_model = tmp_path / "other-model"
     other_model.mkdir()
@@ -65,8 +83,9 @@ def test_another_embedding_model_is_refused_until_rebuild(settings: Settings, do
     assert len(stored_chunks(settings)) == 2
 
 
-def test_another_documents_folder_is_refused_until_rebuild(settings: Settings, docs: Path, embedder,
+def test_another_documents_folder_is_refused_until_rebuild(store_settings: Settings, docs: Path, embedder,
                                                            tmp_path: Path) -> None:
+    settings = store_settings
     ingest_two_files(settings, docs, embedder)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
