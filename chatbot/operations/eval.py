@@ -40,6 +40,7 @@ import json
 import re
 import statistics
 import sys
+import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,6 +201,7 @@ def _evaluate(engine: ChatEngine, questions: list[Question], retrieval_only: boo
     holds: list[bool] = []  # per answer: its statement (stated or withheld) holds a gold answer
     paths: dict[str, list[bool]] = {}
     prompt_passages: list[int] = []
+    answer_seconds: list[float] = []  # from the question to the final answer, statement chosen
     for number, q in enumerate(questions, start=1):
         language = detect_language(q.question)
         hybrid.add(engine.search(q.question, max(KS)), q)
@@ -210,7 +212,9 @@ def _evaluate(engine: ChatEngine, questions: list[Question], retrieval_only: boo
         for name, weights in SINGLE_RANKERS.items():
             singles[name].add(engine.search(q.question, max(KS), weights=weights), q)
         if not retrieval_only:
+            started = time.monotonic()
             answer = engine.ask(q.question)
+            answer_seconds.append(time.monotonic() - started)
             answers.append(answer)
             answer_contains += contains_answer(answer.answer, q.answers)
             span_contains += answer.span is not None and span_holds(answer.span.text, q.answers)
@@ -251,6 +255,8 @@ def _evaluate(engine: ChatEngine, questions: list[Question], retrieval_only: boo
             "hit_token_limit": round(sum(a.hit_token_limit for a in answers) / n, 3),
             "prompt_tokens_p50": statistics.median([a.prompt_tokens for a in answered]) if answered else 0,
             "ttft_p50_s": round(statistics.median([a.ttft_s or 0.0 for a in answers]), 3),
+            "answer_p50_s": round(statistics.median(answer_seconds), 3),
+            "answer_p95_s": round(sorted(answer_seconds)[max(0, int(0.95 * n) - 1)], 3),
         })
     # Bigrams exist only for Hangul: a ranker that found nothing for any question is left out.
     result.update({name: score.metrics() for name, score in singles.items() if score.found_any})

@@ -86,7 +86,8 @@ def test_eval_on_a_pack_of_the_same_layout(tmp_path: Path, models: Path) -> None
                                   str(records)).stdout)
     assert full["en"]["n"] == 1
     assert {"answer_contains", "reply_contains", "evidence_contains", "cites_gold", "prompt_tokens_p50",
-            "ttft_p50_s", "hit_token_limit", "stated_right", "stated_wrong"} <= set(full["en"])
+            "ttft_p50_s", "answer_p50_s", "answer_p95_s", "hit_token_limit", "stated_right",
+            "stated_wrong"} <= set(full["en"])
     # One sentence per file: the evidence is the gold sentence whatever the model writes.
     assert full["en"]["evidence_contains"] == 1.0
     # What the page states, counted from each answer's own record: stated (a reply or a bold) and right or not.
