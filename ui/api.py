@@ -14,8 +14,10 @@ on): searches, answers and counts hold only what their groups may read.
             number of questions before this one changes),
             {"type": "token", "text"}...,
             {"type": "done", "answer", "found", "supported", "reply", "evidence", "span", "path",
-             "confidence", "sources", "usage", "ttft_s"}; usage: {"prompt_tokens", "completion_tokens",
-             "cached_tokens" (prompt tokens the model's KV cache already held; null from a model server)}
+             "confidence", "sources", "usage", "ttft_s", "saved"}; usage: {"prompt_tokens", "completion_tokens",
+             "cached_tokens" (prompt tokens the model's KV cache already held; null from a model server)};
+             "saved": false when the database went away while the answer was written (it is not in the
+             audit log, nor kept for feedback)
          The done event's "answer" is final: when the passages do not support the
          model's reply ("supported": false) it leads with the evidence instead of
          the streamed text, with "span" (the evidence's words that answer) marked
