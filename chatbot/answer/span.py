@@ -114,10 +114,8 @@ def answer_span(question: str, sentence: str, language: Language, analyzer: Anal
     if not fitting:
         return None
     anchors = _anchors(sentence, question_terms, analyzer)
-    reply_text = squeeze(reply)
-
     def said(candidate: Candidate) -> bool:
-        return bool(reply_text) and squeeze(sentence[candidate.start:candidate.end]) in reply_text
+        return says(reply, sentence[candidate.start:candidate.end])
 
     def score(candidate: Candidate) -> float:
         value = REPLY_WEIGHT * said(candidate)  # the model's reply names it
@@ -258,6 +256,18 @@ def _anchors(sentence: str, question_terms: set[str], analyzer: Analyzer) -> lis
         if set(analyzer.terms(match.group())) & question_terms:
             anchors.append(match.start())
     return anchors
+
+
+def says(reply: str, words: str) -> bool:
+    """The reply holds these words whole, not inside a longer word or number ("U" of "U.S." is not in
+    "United", "1" not in "2018"); case aside, and in Korean spacing aside (particles follow their word)."""
+    if re.search(r"[가-힣]", words):
+        target = squeeze(words)
+        edges = (r"(?<!\d)" if target[:1].isdigit() else "", r"(?!\d)" if target[-1:].isdigit() else "")
+        return bool(target) and re.search(edges[0] + re.escape(target) + edges[1], squeeze(reply)) is not None
+    target = " ".join(words.lower().split())
+    spaced = " ".join(reply.lower().split())
+    return bool(target) and re.search(rf"(?<![a-z0-9]){re.escape(target)}(?![a-z0-9])", spaced) is not None
 
 
 def squeeze(text: str) -> str:

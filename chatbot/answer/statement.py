@@ -21,7 +21,7 @@ from storage import Analyzer
 
 from ..language import Language
 from .evidence import CITATION, Evidence, support
-from .span import Kind, Span, answer_span, asked_for, fitting_candidates, question_names, squeeze
+from .span import Kind, Span, answer_span, asked_for, fitting_candidates, question_names, says
 
 Via = Literal["reply", "span"]
 
@@ -51,7 +51,7 @@ def reply_statement(question: str, reply: str, evidence: list[Evidence], languag
     rules = first_span(question, evidence, language, analyzer)  # the rules alone, without the reply
     signals = {
         "kind": KIND_WEIGHT[kind],
-        "agree": float(rules is not None and squeeze(rules.text) in squeeze(reply)),
+        "agree": float(rules is not None and says(reply, rules.text)),
         "choices": float(rules.choices if rules else 0),
         "coverage": _coverage(question, evidence[0].sentence if evidence else "", language, analyzer),
         "in_top": support(reply, question, evidence[0].sentence if evidence else "", analyzer),
@@ -108,9 +108,8 @@ def _names_a_candidate(question: str, reply: str, evidence: list[Evidence], lang
     """The reply holds, word for word, a run of the best evidence sentence that could answer the question."""
     if not evidence:
         return False
-    sentence, said = evidence[0].sentence, squeeze(reply)
-    return any(squeeze(sentence[c.start:c.end]) in said
-               for c in fitting_candidates(question, sentence, language, analyzer))
+    sentence = evidence[0].sentence
+    return any(says(reply, sentence[c.start:c.end]) for c in fitting_candidates(question, sentence, language, analyzer))
 
 
 def _coverage(question: str, sentence: str, language: Language, analyzer: Analyzer) -> float:

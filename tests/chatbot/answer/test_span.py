@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chatbot.operations.eval import span_holds
-from chatbot.answer.span import answer_span, asked_for, expected_units, question_names
+from chatbot.answer.span import answer_span, asked_for, expected_units, question_names, says
 from storage import Analyzer
 
 
@@ -95,6 +95,16 @@ def test_span_holds_a_gold_answer_and_is_not_much_longer() -> None:
 ])
 def test_what_a_number_that_answers_is_counted_in(analyzer: Analyzer, question: str, language: str, units) -> None:
     assert expected_units(question, language, analyzer) == units
+
+
+def test_the_reply_names_words_whole_not_inside_longer_ones() -> None:
+    # Seen in the dev pack: "U" (of "U.S.") counted as said by any reply with a "u" in it, "1" by "2018".
+    assert says("The first map of the United States.", "United States")
+    assert not says("The first map of the United States.", "U")
+    assert not says("The answer is: 2018", "1") and says("It was 1 of 3.", "1")
+    assert says("Genoese traders brought it.", "Genoese traders") and not says("Genoese traders", "Genoese trader")
+    assert says("1년 이상 근무한 직원은 15일의 휴가를 받습니다.", "15일") and not says("115일입니다.", "15일")
+    assert says("갤럭시 S7엣지가 나왔다.", "S7")
 
 
 def test_a_number_of_another_unit_is_not_the_answer(analyzer: Analyzer) -> None:
