@@ -114,6 +114,7 @@ def answer_span(question: str, sentence: str, language: Language, analyzer: Anal
     if not fitting:
         return None
     anchors = _anchors(sentence, question_terms, analyzer)
+
     def said(candidate: Candidate) -> bool:
         return says(reply, sentence[candidate.start:candidate.end])
 
@@ -129,7 +130,27 @@ def answer_span(question: str, sentence: str, language: Language, analyzer: Anal
     if kind == "thing" and not said(best):
         return None  # "what ...": any noun could be it; without the reply's word for it, a guess
     choices = len({squeeze(sentence[c.start:c.end]) for c in fitting})
-    return Span(best.start, best.end, sentence[best.start:best.end], said=said(best), choices=choices)
+    end = _whole_phrase(sentence, best) if language == "en" and best.kind not in ("number", "date") else best.end
+    return Span(best.start, end, sentence[best.start:end], said=said(best), choices=choices)
+
+
+# Words a noun phrase does not run on through (beside the stop words): prepositions, auxiliaries.
+_PHRASE_ENDS = {"from", "than", "were", "has", "have", "had", "been", "after", "before", "during", "over", "under",
+                "about", "between", "while", "since", "until", "through", "against", "among", "per", "via"}
+
+
+def _whole_phrase(sentence: str, candidate: Candidate, longest: int = 3) -> int:
+    """Where the noun phrase the candidate begins ends: "Genoese traders", not "Genoese" (English); up to
+    ``longest`` more words, up to punctuation, a function word or a past tense ("Lambert led": not the
+    phrase's; "dumbbell-shaped" is)."""
+    end = candidate.end
+    for word in list(_EN_WORD.finditer(sentence, candidate.end))[:longest]:
+        text = word.group().lower()
+        if sentence[end:word.start()].strip() or text in STOPWORDS | _PHRASE_ENDS or \
+                text.endswith("ed") and "-" not in text:
+            break
+        end = word.end()
+    return _trim(sentence, candidate.start, end)
 
 
 def fitting_candidates(question: str, sentence: str, language: Language, analyzer: Analyzer) -> list[Candidate]:
@@ -283,11 +304,20 @@ def candidates(sentence: str, language: Language, analyzer: Analyzer) -> list[Ca
     found = [Candidate(m.start(), m.end(), "date") for m in _EN_DATE.finditer(sentence)]
     found += [Candidate(m.start(), _trim(sentence, m.start(), m.end()), "number")
               for m in _EN_NUMBER.finditer(sentence)]
-    names = [m for m in _EN_NAME.finditer(sentence) if m.start() > 0 or " " in m.group()]
-    found += [Candidate(m.start(), m.end(), "person") for m in names]
-    found += [Candidate(m.start(), m.end(), "place") for m in names]
+    names = [(_past_leading_stopwords(sentence, m.start(), m.end()), m.end()) for m in _EN_NAME.finditer(sentence)]
+    names = [(start, end) for start, end in names if start > 0 or " " in sentence[start:end]]
+    found += [Candidate(start, end, "person") for start, end in names]
+    found += [Candidate(start, end, "place") for start, end in names]
     found += [Candidate(start, end, "thing") for start, end in _phrases(sentence)]
     return found
+
+
+def _past_leading_stopwords(sentence: str, start: int, end: int) -> int:
+    """Where a capitalised run really starts: not at the sentence's first word when that is a stop word
+    ("Then Guy Lambert" is "Guy Lambert")."""
+    while (word := _EN_WORD.match(sentence, start)) and word.end() < end and word.group().lower() in STOPWORDS:
+        start = word.end() + len(sentence[word.end():end]) - len(sentence[word.end():end].lstrip())
+    return start
 
 
 def _trim(sentence: str, start: int, end: int) -> int:

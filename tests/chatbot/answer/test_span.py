@@ -50,6 +50,10 @@ def test_what_a_question_asks_for(question: str, language: str, kind: str) -> No
      "2012년 영업손실은 1397억원으로 종합편성채널 사업자들 중 가장 높은 것으로 집계되었다.", "ko", "1397억원"),
     ("로이터가 보도한 시간은 언제인가?",
      "오전 12시 2분에 로이터는 터키 군인들이 방송사에 있다고 보도하였다.", "ko", "오전 12시 2분"),
+    # The whole noun phrase, not its first word; a name without the sentence's first word before it.
+    ("Who brought the plague to Europe?",
+     "The plague was brought to Europe by Genoese traders from the port of Kaffa.", "en", "Genoese traders"),
+    ("Who led the army?", "Then Guy Lambert led the army into the island.", "en", "Guy Lambert"),
     # The unit after "of the": not another sentence's "fifteen fraternities" (seen in the dev pack).
     ("How many fraternities form the University of Chicago Interfraternity Council?",
      "Four of the sororities are members of the National Panhellenic Conference, and ten of the fraternities "
