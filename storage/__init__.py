@@ -31,6 +31,7 @@ _EXPORTS: dict[str, str] = {
         ["HANGUL_RUN", "STOPWORDS", "Analyzer", "LexicalIndex", "Morpheme", "as_metadata", "indexed_text"], "lexical"
     ),
     **dict.fromkeys(["FileRecord"], "manifest"),
+    **dict.fromkeys(["swap_in"], "folders"),
     **dict.fromkeys(["JobBoard"], "ingest_jobs"),
     **dict.fromkeys(["OcrCache", "OcrText"], "ocr_cache"),
     **dict.fromkeys(["Sessions"], "sessions"),

@@ -25,29 +25,18 @@ from typing import Iterator, Literal
 
 from settings import Settings
 
-from .database import Database, Migrations, open_database
+from .database import Database, Migrations, PostgresDatabase
 
 TextMode = Literal["plain", "hash"]
 
-MIGRATIONS = Migrations("audit", sqlite=[
+MIGRATIONS = Migrations("audit", sqlite=[], postgresql=[  # the embedded install keeps files
     # 1: an entry per answer, as the file's JSON line; its local day for reading and pruning by day.
     """
     CREATE TABLE audit (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,   -- the order entries were written in
+        id BIGSERIAL PRIMARY KEY,               -- the order entries were written in
         day TEXT NOT NULL,                      -- YYYY-MM-DD, the entry's local date
-        user TEXT NOT NULL,
-        entry TEXT NOT NULL                     -- JSON: the line the file would hold
-    );
-    CREATE INDEX audit_day ON audit (day);
-    CREATE TABLE audit_key (id INTEGER PRIMARY KEY CHECK (id = 1), secret BLOB NOT NULL);
-    """,
-], postgresql=[
-    """
-    CREATE TABLE audit (
-        id BIGSERIAL PRIMARY KEY,
-        day TEXT NOT NULL,
         "user" TEXT NOT NULL,
-        entry TEXT NOT NULL
+        entry TEXT NOT NULL                     -- JSON: the line the file would hold
     );
     CREATE INDEX audit_day ON audit (day);
     CREATE TABLE audit_key (id INTEGER PRIMARY KEY CHECK (id = 1), secret BYTEA NOT NULL);
@@ -79,7 +68,7 @@ class AuditLog(ABC):
     @classmethod
     def for_settings(cls, settings: Settings) -> AuditLog:
         if settings.database_url:
-            database = open_database(settings.audit_dir / "audit.sqlite3", settings.database_url, MIGRATIONS)
+            database = PostgresDatabase(settings.database_url, MIGRATIONS)
             return AuditTable(database, settings.audit_text, settings.audit_days)
         return AuditFile(settings.audit_dir, settings.audit_text, settings.audit_days)
 

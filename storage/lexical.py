@@ -39,6 +39,7 @@ from bm25s.stopwords import STOPWORDS_EN
 
 from . import chroma
 from .access import UNRESTRICTED, Reader, groups_of
+from .folders import swap_in
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
@@ -259,16 +260,6 @@ class LexicalIndex:
                        ensure_ascii=False)
         )
         swap_in(staging, self.folder)
-
-
-def swap_in(staging: Path, folder: Path) -> None:
-    """``staging`` becomes ``folder``, the old one removed after: a reader never sees half an index."""
-    old = folder.with_name(folder.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if folder.exists():
-        folder.rename(old)
-    staging.rename(folder)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def as_metadata(terms: list[str]) -> str:

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from .database import Migrations, PostgresDatabase
-from .lexical import swap_in
+from .folders import swap_in
 
 MIGRATIONS = Migrations("lexical_index", sqlite=[], postgresql=[
     """

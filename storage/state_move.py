@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,13 +61,10 @@ class MoveReport:
 def move_state(settings: Settings, url: str) -> MoveReport:
     """Copy the installation's state (as ``settings`` find it, embedded) into the empty database at
     ``url``."""
-    things = [thing for thing, _, _ in _DATABASES] + [users.MIGRATIONS, audit.MIGRATIONS,
-                                                      lexical_share.MIGRATIONS]
-    target = None
-    for migrations in things:  # every table made (each thing's migrations), on connections of their own
-        if target is not None:
-            target.close()
-        target = PostgresDatabase(url, migrations)
+    things = [thing for thing, _, _ in _DATABASES] + [users.MIGRATIONS, audit.MIGRATIONS]
+    for migrations in things:  # every table made: each thing's migrations
+        PostgresDatabase(url, migrations).close()
+    target = PostgresDatabase(url, lexical_share.MIGRATIONS)  # the last thing's, kept to copy through
     tables = [table for _, _, names in _DATABASES for table in names] + ["users", "audit", "audit_key",
                                                                           "lexical_index"]
     filled = [f"{table} ({count} rows)" for table in tables if (count := _count(target, table))]
@@ -95,13 +93,10 @@ def _embedded_rows(settings: Settings) -> dict[str, tuple[list[str], list[tuple]
         path = where(settings)
         if not path.exists():
             continue
-        source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
+        with _read_only(path) as source:
             for table in tables:
                 cursor = source.execute(f"SELECT * FROM {table}")
                 rows[table] = ([d[0] for d in cursor.description], [tuple(r) for r in cursor.fetchall()])
-        finally:
-            source.close()
     if settings.users_path.exists():
         local = users.UsersFile(settings.users_path).users().values()
         rows["users"] = (["name", "groups", "password_hash"], [
@@ -134,9 +129,16 @@ def _count(database: Database, table: str) -> int:
 def _session_count(settings: Settings) -> int:
     if not settings.sessions_path.exists():
         return 0
-    source = sqlite3.connect(f"file:{settings.sessions_path}?mode=ro", uri=True)
-    try:
+    with _read_only(settings.sessions_path) as source:
         return source.execute("SELECT count(*) FROM sessions").fetchone()[0]
+
+
+@contextmanager
+def _read_only(path: Path) -> Iterator[sqlite3.Connection]:
+    """An embedded installation's SQLite file, opened without a chance of changing it."""
+    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        yield source
     finally:
         source.close()
 

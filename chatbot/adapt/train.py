@@ -27,6 +27,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from storage import swap_in
+
 from .dataset import Record
 
 TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -242,12 +244,7 @@ def _save_checkpoint(folder: Path, peft_model, optimizer, scheduler, step: int) 
     peft_model.save_pretrained(fresh / "adapter")
     torch.save({"step": step, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
                fresh / "state.pt")
-    old = folder.with_name(folder.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if folder.exists():
-        folder.rename(old)
-    fresh.rename(folder)
-    shutil.rmtree(old, ignore_errors=True)
+    swap_in(fresh, folder)
 
 
 def _resume(folder: Path, peft_model, optimizer, scheduler) -> int:

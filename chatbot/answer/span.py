@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 from typing import Literal
 
 from storage import STOPWORDS, Analyzer
@@ -130,7 +131,8 @@ def answer_span(question: str, sentence: str, language: Language, analyzer: Anal
     if kind == "thing" and not said(best):
         return None  # "what ...": any noun could be it; without the reply's word for it, a guess
     choices = len({squeeze(sentence[c.start:c.end]) for c in fitting})
-    end = _whole_phrase(sentence, best) if language == "en" and best.kind not in ("number", "date") else best.end
+    phrase = language == "en" and best.kind not in ("number", "date")
+    end = _whole_phrase(sentence, best) if phrase else best.end
     return Span(best.start, end, sentence[best.start:end], said=said(best), choices=choices)
 
 
@@ -144,7 +146,7 @@ def _whole_phrase(sentence: str, candidate: Candidate, longest: int = 3) -> int:
     ``longest`` more words, up to punctuation, a function word or a past tense ("Lambert led": not the
     phrase's; "dumbbell-shaped" is)."""
     end = candidate.end
-    for word in list(_EN_WORD.finditer(sentence, candidate.end))[:longest]:
+    for word in islice(_EN_WORD.finditer(sentence, candidate.end), longest):
         text = word.group().lower()
         if sentence[end:word.start()].strip() or text in STOPWORDS | _PHRASE_ENDS or \
                 text.endswith("ed") and "-" not in text:
@@ -304,7 +306,8 @@ def candidates(sentence: str, language: Language, analyzer: Analyzer) -> list[Ca
     found = [Candidate(m.start(), m.end(), "date") for m in _EN_DATE.finditer(sentence)]
     found += [Candidate(m.start(), _trim(sentence, m.start(), m.end()), "number")
               for m in _EN_NUMBER.finditer(sentence)]
-    names = [(_past_leading_stopwords(sentence, m.start(), m.end()), m.end()) for m in _EN_NAME.finditer(sentence)]
+    names = [(_past_leading_stopwords(sentence, m.start(), m.end()), m.end())
+             for m in _EN_NAME.finditer(sentence)]
     names = [(start, end) for start, end in names if start > 0 or " " in sentence[start:end]]
     found += [Candidate(start, end, "person") for start, end in names]
     found += [Candidate(start, end, "place") for start, end in names]
@@ -316,7 +319,7 @@ def _past_leading_stopwords(sentence: str, start: int, end: int) -> int:
     """Where a capitalised run really starts: not at the sentence's first word when that is a stop word
     ("Then Guy Lambert" is "Guy Lambert")."""
     while (word := _EN_WORD.match(sentence, start)) and word.end() < end and word.group().lower() in STOPWORDS:
-        start = word.end() + len(sentence[word.end():end]) - len(sentence[word.end():end].lstrip())
+        start = _EN_WORD.search(sentence, word.end()).start()  # the run's next word
     return start
 
 

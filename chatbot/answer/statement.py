@@ -83,9 +83,10 @@ def confidence(via: Via, signals: dict[str, float]) -> float:
     — a reply built from that sentence's words is right far more often than one
     made of words from elsewhere in the passages — lowered when that sentence
     lacks the question's terms, and when the reply names none of its runs of the
-    kind asked (no "reason" question has such runs: there it is not lowered). Marked words: by the kind asked (a count or a
-    date is told apart by its shape; a name less so; "what ..." only by the
-    reply's pointer), lowered for each rival of the same kind in the sentence.
+    kind asked (no "reason" question has such runs: there it is not lowered).
+    Marked words: by the kind asked (a count or a date is told apart by its
+    shape; a name less so; "what ..." only by the reply's pointer), lowered for
+    each rival of the same kind in the sentence.
     """
     if via == "reply":
         named = 1.0 if signals.get("names", 1.0) else UNNAMED_WEIGHT  # records written before "names": 1
@@ -109,7 +110,8 @@ def _names_a_candidate(question: str, reply: str, evidence: list[Evidence], lang
     if not evidence:
         return False
     sentence = evidence[0].sentence
-    return any(says(reply, sentence[c.start:c.end]) for c in fitting_candidates(question, sentence, language, analyzer))
+    return any(says(reply, sentence[c.start:c.end])
+               for c in fitting_candidates(question, sentence, language, analyzer))
 
 
 def _coverage(question: str, sentence: str, language: Language, analyzer: Analyzer) -> float:
