@@ -9,7 +9,7 @@ PIP_VERSION := 26.3
 EVAL ?= ../shared/eval/dev
 DOCS ?=
 
-.PHONY: setup setup-adapt ocr-packages ingest run test test-quick eval bench bench-search bench-ocr bench-state adapt bundle install-offline lock clean
+.PHONY: setup setup-adapt ocr-packages ingest run test test-quick eval bench bench-search bench-ocr bench-state adapt train-reader bench-reader bundle install-offline lock clean
 
 setup: $(STAMP) ocr-packages
 
@@ -99,6 +99,19 @@ eval: setup
 adapt: setup-adapt
 	$(PY) -m chatbot adapt $(if $(MINUTES),--minutes $(MINUTES)) $(if $(ADAPT_EVAL),--eval $(ADAPT_EVAL)) \
 	  $(if $(EVAL_LIMIT),--eval-limit $(EVAL_LIMIT)) $(if $(JSON),--json)
+
+# The reader (chatbot/model/reader_model, its MODEL_CARD.md): a span head over the packaged MiniLM, trained on the
+# QA pack on this CPU (about an hour for both folds). Resumable: stopped (Ctrl-C, a kill), the same command goes
+# on from its last checkpoint; progress and an ETA on stderr. FOLDS=A or LANGUAGES=en train on a part (the
+# Korean part's licence, CC BY-ND, may not suit every installation); OUT=DIR writes the reader elsewhere.
+TRAIN_DATA ?= ../shared/train/questions.jsonl
+train-reader: setup-adapt
+	$(PY) -m chatbot train-reader --data $(TRAIN_DATA) $(if $(FOLDS),--folds $(FOLDS)) \
+	  $(if $(LANGUAGES),--languages $(LANGUAGES)) $(if $(MINUTES),--minutes $(MINUTES)) $(if $(OUT),--out $(OUT))
+
+# The reader alone: given the gold paragraph (the training pack's FOLDS) and given the chat's retrieval (the dev pack).
+bench-reader: setup
+	$(PY) -m benchmarks.reader $(if $(FOLDS),--folds $(FOLDS)) $(if $(READER),--reader $(READER))
 
 # The speed table (machine, embedding, ingest, re-ingest, chat, users, instances; JSON in DATA_DIR/bench):
 # under 15 minutes on a 2-core server.

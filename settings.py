@@ -206,6 +206,27 @@ class Settings(BaseSettings):
         None, description="A llama.cpp LoRA adapter (GGUF) for the local LLM; default: the one `make adapt` "
         "switched on (DATA_DIR/adapt/active.json), if any.",
     )
+    reader: bool = Field(
+        False, description="The reader (a span head trained by `make train-reader`) finds the words that answer. "
+        "Off by default: the shipped reader does not yet state right answers more often than the model's reply "
+        "and the span rules at the same share of wrong ones (docs/BENCHMARKS.md, \"The reader\").",
+    )
+    reader_model: Path | None = Field(
+        None, description="The reader's folder (reader.xml, reader.bin, reader.json); default: the one shipped in "
+        "chatbot/model/reader_model.",
+    )
+    min_reader_confidence: dict[str, float] = Field(
+        default_factory=lambda: {"en": 0.15},  # docs/BENCHMARKS.md: Korean is not read (the reader cannot yet)
+        description="Per question language: the reader's words are stated at this probability or above, and "
+        "the model is not run; a language without one is not read by the reader (the model's reply and the span "
+        "rules alone, as with RAG_READER=false).",
+    )
+    reader_answer_floor: dict[str, float] = Field(
+        default_factory=lambda: {"en": 0.0},
+        description="Per question language: below this probability the reader found no likely answer (the "
+        "answer says the documents do not clearly say); above it and below RAG_MIN_READER_CONFIDENCE its words "
+        "are stated only when the model's reply names them too.",
+    )
     system_prompt: str | None = Field(None, description="Replaces the built-in system prompt.")
     few_shot: list[dict[str, str]] = Field(
         default_factory=list, description="Examples: {question, context, answer} shown before the question; "
@@ -388,6 +409,10 @@ class Settings(BaseSettings):
     @property
     def models_path(self) -> Path:
         return self.models_dir or self.data_dir / "models"
+
+    @property
+    def reader_dir(self) -> Path:
+        return self.reader_model or REPO_ROOT / "chatbot" / "model" / "reader_model"
 
     @property
     def adapt_dir(self) -> Path:

@@ -94,6 +94,16 @@ def engine(sample_settings: Settings, embedder, llm):
 
 
 @pytest.fixture(scope="session")
+def reader_engine(engine):
+    """The same store and models with the reader on (RAG_READER=true; off by default) and its English gate at
+    0: every English answer states the reader's words, so that how they are stated is what a test sees."""
+    from chatbot import ChatEngine
+
+    update = {"reader": True, "min_reader_confidence": {"en": 0.0}}
+    return ChatEngine(engine.settings.model_copy(update=update), embedder=engine.embedder, llm=engine.llm)
+
+
+@pytest.fixture(scope="session")
 def postgres():
     """Debian's PostgreSQL, one cluster per session (each test makes its own database in it)."""
     from tests import postgres_server

@@ -12,19 +12,22 @@ on): searches, answers and counts hold only what their groups may read.
          -> NDJSON stream: {"type": "sources", "found", "sources"},
             {"type": "queue", "ahead"}... while the model answers others first (each time the
             number of questions before this one changes),
-            {"type": "token", "text"}...,
+            {"type": "token", "text"}... (only words that stay: the answer's text, once it is decided),
             {"type": "done", "answer", "found", "supported", "reply", "evidence", "span", "path",
-             "confidence", "sources", "usage", "ttft_s", "saved"}; usage: {"prompt_tokens", "completion_tokens",
+             "confidence", "sources", "usage", "ttft_s", "first_words_s", "saved"}; usage: {"prompt_tokens", "completion_tokens",
              "cached_tokens" (prompt tokens the model's KV cache already held; null from a model server)};
              "saved": false when the database went away while the answer was written (it is not in the
              audit log, nor kept for feedback)
-         The done event's "answer" is final: when the passages do not support the
-         model's reply ("supported": false) it leads with the evidence instead of
-         the streamed text, with "span" (the evidence's words that answer) marked
-         in it where they can be told apart. "path" says how the answer was made:
+         The done event's "answer" is final and equals the streamed tokens: the reader's
+         words when it is sure of them (the model is not run then: "usage" is 0), else,
+         once the model's reply is whole, the reply when the passages support it, or the
+         evidence, with "span" (the evidence's words that answer) marked in it when
+         they can be told apart. "first_words_s": seconds to the first streamed words. "path" says how the answer was made:
          "reply", "span", "evidence", "unsupported" (the evidence does not clearly
          answer, and the answer says so) or "not_found". "confidence" (0-1) is how sure
-         the product is of the reply or the marked words; below RAG_MIN_STATEMENT_CONFIDENCE
+         the product is of the reply or the marked words (with the reader on: its probability of
+         them, stated alone from RAG_MIN_READER_CONFIDENCE, with the model's agreement from
+         RAG_READER_ANSWER_FLOOR); below RAG_MIN_STATEMENT_CONFIDENCE (reader off)
          neither is stated and the evidence stands unmarked (null: there was nothing to
          state). evidence: [{"source", "page", "location",
          "sentence", "passage"}], passage being the source's number [n].

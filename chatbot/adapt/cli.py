@@ -11,6 +11,9 @@
         a LoRA adapter trained on them; switched on only when better (restart the chat to load it)
     adapt --rollback
         back to what the chat ran before the last switch
+    train-reader [--data FILE] [--folds A,B] [--languages en,ko] [--out DIR] [--epochs E] [--minutes N] [--limit N]
+        the reader (a span head over the packaged MiniLM) trained on extractive QA examples; resumable;
+        exported into DIR (default: the shipped reader's folder) when complete
 
 The training libraries come with `make setup-adapt`; the chat's install does not need them.
 """
@@ -22,13 +25,15 @@ import json
 import sys
 from pathlib import Path
 
-from settings import Settings
+from settings import REPO_ROOT, Settings
 from storage import FeedbackStore, FewShotFile, write_json
 
 from .error import AdaptError
+from .reader_train import ReaderConfig as ReaderDefaults
 from .run import adapt, data_dir, rollback, summary
 
-COMMANDS = ("fewshot", "adapt-data", "adapt")
+COMMANDS = ("fewshot", "adapt-data", "adapt", "train-reader")
+TRAINING_PACK = REPO_ROOT.parent / "shared" / "train" / "questions.jsonl"  # beside the checkout, as CI has it
 PER_LANGUAGE = 1500  # questions made per language: about an hour of training on two cores (docs/BENCHMARKS.md)
 
 
@@ -54,11 +59,25 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--threads", type=int, default=1, help="CPU threads for training (default 1)")
     train.add_argument("--checkpoint-steps", type=int, default=25, help="steps between checkpoints (default 25)")
     train.add_argument("--json", action="store_true")
+    reader = commands.add_parser("train-reader", help="train the reader (the words that answer) on QA examples")
+    reader.add_argument("--data", type=Path, default=TRAINING_PACK,
+                        help="JSON lines {question, context, answers: [{text, start}], lang, fold} "
+                             "(default: ../shared/train/questions.jsonl)")
+    reader.add_argument("--folds", default="", help="only these folds, comma-separated (default: all)")
+    reader.add_argument("--languages", default="", help="only these languages, e.g. en to leave Korean out")
+    reader.add_argument("--out", type=Path, help="where the exported reader goes (default: the shipped one's folder)")
+    reader.add_argument("--epochs", type=float, default=ReaderDefaults.epochs, help="passes over the examples")
+    reader.add_argument("--minutes", type=float, help="bound on this invocation's training time")
+    reader.add_argument("--limit", type=int, help="examples per language (a slice, for a trial)")
+    reader.add_argument("--threads", type=int, default=ReaderDefaults.threads, help="CPU threads (default 2)")
+    reader.add_argument("--checkpoint-steps", type=int, default=ReaderDefaults.checkpoint_steps)
+    reader.add_argument("--json", action="store_true")
 
 
 def run(args: argparse.Namespace, settings: Settings, stdout=sys.stdout) -> int:
     try:
-        output = {"fewshot": _fewshot, "adapt-data": _data, "adapt": _adapt}[args.command](args, settings)
+        output = {"fewshot": _fewshot, "adapt-data": _data, "adapt": _adapt,
+                  "train-reader": _train_reader}[args.command](args, settings)
     except (AdaptError, OSError, ValueError) as error:
         print(f"{args.command}: {error}", file=sys.stderr)
         return 2
@@ -134,3 +153,31 @@ def _adapt(args: argparse.Namespace, settings: Settings) -> dict | str:
                          checkpoint_steps=args.checkpoint_steps)
     result = adapt(settings, config, args.minutes, args.eval, args.eval_limit)
     return result if args.json else summary(result)
+
+
+def _train_reader(args: argparse.Namespace, settings: Settings) -> dict | str:
+    from dataclasses import replace
+
+    from .reader_train import load_examples, train_reader
+
+    if not args.data.is_file():
+        raise AdaptError(f"--data {args.data}: no such file")
+    folds = {f for f in args.folds.split(",") if f} or None
+    languages = {lang for lang in args.languages.split(",") if lang} or None
+    examples = load_examples(args.data, folds, languages, args.limit)
+    config = replace(ReaderDefaults(), epochs=args.epochs, threads=args.threads,
+                     checkpoint_steps=args.checkpoint_steps)
+    note = (f"{args.data.name}; folds {args.folds or 'all'}; languages {args.languages or 'all'}"
+            + (f"; first {args.limit} per language" if args.limit else ""))
+    out = args.out or settings.reader_dir
+    command = " ".join(["make train-reader", *([f"FOLDS={args.folds}"] if args.folds else []),
+                        *([f"LANGUAGES={args.languages}"] if args.languages else [])])
+    run = train_reader(examples, settings.embed_model_path, settings.adapt_dir / "reader-runs", out, config,
+                       args.minutes, note, command)
+    result = {"run": str(run.folder), "steps": run.steps, "total_steps": run.total_steps, "loss": run.loss,
+              "seconds": run.seconds, "examples": run.examples, "windows": run.windows,
+              "complete": run.complete, "out": str(out) if run.complete else None}
+    if args.json:
+        return result
+    return (f"reader trained {run.steps}/{run.total_steps} steps ({run.seconds / 60:.1f} min in all), loss {run.loss}"
+            + (f"; exported to {out}" if run.complete else "; not complete: the same command goes on"))

@@ -101,7 +101,7 @@ def train(records: list[Record], model_path: Path, folder: Path, config: TrainCo
     examples = [e for e in (encode(r, tokenizer) for r in records) if len(e[0]) <= config.max_tokens]
     if not examples:
         raise ValueError(f"no training record fits in {config.max_tokens} tokens")
-    batches = _batches(examples, config)
+    batches = length_batches(examples, config.batch_size, config.seed)
     total = max(1, math.ceil(len(batches) * config.epochs))
     peft_model, optimizer, scheduler = _trainer(model, config, total)
     checkpoint = folder / "checkpoint"
@@ -175,17 +175,18 @@ def encode(record: Record, tokenizer) -> tuple[list[int], int]:
     return prompt_ids + reply_ids, len(prompt_ids)
 
 
-def _batches(examples: list[tuple[list[int], int]], config: TrainConfig) -> list[list[tuple[list[int], int]]]:
-    """Batches of records of similar length (less padding), in a seeded random order."""
-    rng = random.Random(config.seed)
+def length_batches(examples: list, batch_size: int, seed: int) -> list[list]:
+    """Batches of examples (each sized by ``len(example[0])`` or ``len(example)``) of similar length (less
+    padding), in a seeded random order."""
+    rng = random.Random(seed)
+    size = (lambda e: len(e[0])) if examples and isinstance(examples[0], tuple) else len
     order = list(range(len(examples)))
     rng.shuffle(order)
     batches = []
-    group = config.batch_size * 32
+    group = batch_size * 32
     for begin in range(0, len(order), group):
-        chunk = sorted(order[begin:begin + group], key=lambda i: len(examples[i][0]))
-        batches += [[examples[i] for i in chunk[b:b + config.batch_size]]
-                    for b in range(0, len(chunk), config.batch_size)]
+        chunk = sorted(order[begin:begin + group], key=lambda i: size(examples[i]))
+        batches += [[examples[i] for i in chunk[b:b + batch_size]] for b in range(0, len(chunk), batch_size)]
     rng.shuffle(batches)
     return batches
 

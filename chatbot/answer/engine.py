@@ -32,6 +32,7 @@ from storage import (
 
 from ..language import EVIDENCE_LEAD, NOT_FOUND, SPAN_LEAD, UNSUPPORTED, Language, detect_language
 from ..model.llm import LocalLLM, TokenCounter
+from ..model.reader import ReaderUnavailable, SpanReader
 from ..model.remote_llm import RemoteLLM
 from ..search import sentence_rerank
 from ..search.fusion import Weights, fusion_weights, probe_languages
@@ -43,9 +44,10 @@ from .condense import standalone_question
 from .evidence import Evidence, copies_evidence, find_evidence, support
 from .guard import EchoGuard
 from .prompt import Prompt, build_prompt
+from .reader_span import ReaderAnswer, read_answer
 from .reading import SourceContext, original_file, read_context
-from .span import TYPED, Span, asked_for, question_names
-from .statement import Statement, first_span, reply_statement, span_statement
+from .span import TYPED, Span, asked_for, question_names, says
+from .statement import Statement, first_span, reader_statement, reply_statement, span_statement
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,10 @@ QUEUE_POLL_SECONDS = 0.5  # how often a waiting question looks at its place in t
 
 # Share of the question's terms the evidence must hold for the answer to lead with it.
 MIN_EVIDENCE_COVERAGE = 0.5
+
+# A line this short without a closing stop is a heading: context for the sentences under it, not evidence.
+HEADING_WORDS = 8
+SENTENCE_ENDS = (".", "!", "?", "。", "다", "요", ")", "]")
 
 CONTEXT_RADIUS = 3  # chunks shown either side of a cited one when its source is read in context
 
@@ -82,7 +88,9 @@ class Answer:
     prompt_tokens_evaluated: int | None = None  # fewer than prompt_tokens: the rest came from the KV cache
     completion_tokens: int = 0
     hit_token_limit: bool = False
-    ttft_s: float | None = None
+    ttft_s: float | None = None  # the model's first token (or the answer's, when no model ran)
+    # The first words the page shows: only words that stay (the model's reply is held until it passed the gate).
+    first_words_s: float | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex)  # what feedback on this answer names
     prompt: list[dict] = field(default_factory=list)  # the chat messages the model was given
     # In the audit log and kept for feedback; False when the database went away while it was written (the
@@ -111,6 +119,7 @@ class Answer:
             "usage": {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
                       "cached_tokens": self.cached_tokens},
             "ttft_s": None if self.ttft_s is None else round(self.ttft_s, 3),
+            "first_words_s": None if self.first_words_s is None else round(self.first_words_s, 3),
             "saved": self.saved,
         }
 
@@ -187,6 +196,18 @@ class ChatEngine:
         self._llm = llm
         self._token_counter: TokenCounter | None = None
 
+    @cached_property
+    def reader(self) -> SpanReader | None:
+        """The reader, loaded on first use; None when switched off (RAG_READER=false) or when its files are
+        missing or altered (logged: the answers go on without it, and the doctor names the fault)."""
+        if not self.settings.reader:
+            return None
+        try:
+            return SpanReader(self.settings.reader_dir, self.settings.embed_model_path)
+        except ReaderUnavailable as error:
+            log.error("answering without the reader: %s", error)
+            return None
+
     @property
     def llm(self) -> LocalLLM | RemoteLLM:
         """Loaded on first use: search-only callers (CLI search, retrieval eval) never pay for it."""
@@ -198,7 +219,9 @@ class ChatEngine:
         """Load everything a first question needs (the LLM, the embedder's first batch, Kiwi, the keyword
         index), so that the first user does not wait for it. No answer is written to the audit log."""
         for question in ("How many days of leave?", "휴가는 며칠인가요?"):
-            self.prompt_for(question, detect_language(question))  # search, sentence scores, token counts
+            prompt = self.prompt_for(question, detect_language(question))  # search, sentence scores, token counts
+            if prompt is not None and self.reader is not None:
+                read_answer(self.reader, question, prompt)  # the reader's weights and tokenizer
         "".join(self.llm.generate([{"role": "user", "content": "OK"}], max_tokens=1))
 
     @property
@@ -316,7 +339,10 @@ class ChatEngine:
         self, question: str, previous_questions: list[str] | None = None, search_filter: SearchFilter | None = None,
         reader: Reader = UNRESTRICTED, answer_id: str | None = None,
     ) -> Iterator[Event]:
-        """The answer's events; ``answer_id`` names it (by default a new random id)."""
+        """The answer's events: its sources, its place in the line while the model serves others, then the
+        answer's words — only words that stay: the reader's, at once, or once the model's reply is whole and
+        judged, the answer made of it (never a reply the gate then takes back) — and the answer itself.
+        ``answer_id`` names it (by default a new random id)."""
         started = time.monotonic()
         answer = Answer(
             question=question,
@@ -328,7 +354,7 @@ class ChatEngine:
         if prepared is None:
             # Nothing relevant: say so without running the model on unrelated text.
             answer.answer = NOT_FOUND[answer.language]
-            answer.ttft_s = time.monotonic() - started
+            answer.ttft_s = answer.first_words_s = time.monotonic() - started
             yield SourcesEvent([], found=False)
             yield TokenEvent(answer.answer)
             yield self._done(reader, answer)
@@ -336,6 +362,18 @@ class ChatEngine:
         prompt = prepared.prompt
         answer.found, answer.sources, answer.prompt = True, prompt.passages, prompt.messages
         yield SourcesEvent(prompt.passages, found=True)
+        # The reader reads the languages it has a gate for (the settings' per-language thresholds).
+        gate = self.settings.min_reader_confidence.get(answer.language)
+        read = read_answer(self.reader, answer.standalone, prompt) \
+            if self.reader is not None and gate is not None else None
+        if read is not None and read.confidence >= gate:
+            # The reader found the words and is sure of them: they and their sentence are the answer, at once;
+            # the model is not run (it would only say them less reliably, seconds later).
+            self._state_read(answer, read, prepared)
+            answer.ttft_s = answer.first_words_s = time.monotonic() - started
+            yield TokenEvent(answer.answer)
+            yield self._done(reader, answer)
+            return
 
         max_tokens = self.settings.max_answer_tokens.get(answer.language, max(self.settings.max_answer_tokens.values()))
         generation = self.llm.generate(prompt.messages, max_tokens, self.settings.stop)
@@ -350,8 +388,7 @@ class ChatEngine:
                     log.warning("reply withheld: it repeated the model's instructions")
                     echoed = True
                     break
-                text += piece
-                yield TokenEvent(piece)
+                text += piece  # held back: only the answer that stays is shown (below)
                 if len(split_sentences(text)) > self.settings.max_answer_sentences:
                     break  # stop rule: the reply has said its sentences and runs on
         finally:
@@ -365,18 +402,52 @@ class ChatEngine:
                                            >= self.settings.min_support)
         answer.evidence = find_evidence(prepared.sentences, prepared.question_scores, prepared.citations,
                                         prompt.passages)
-        # The final answer (DoneEvent) is authoritative: it replaces what the stream showed.
+        # What the page shows is decided here, once the reply is whole: the reply only when it passed the gate.
         names_held = self._names_held(answer.standalone, prompt.passages, answer.language)
-        trusted = answer.supported and names_held
-        if trusted and not copies_evidence(answer.reply, answer.evidence):
-            answer.path, answer.answer = "reply", _with_citation(answer.reply, prompt.passages, answer.evidence)
+        if read is not None:
+            self._judge_with_reader(answer, read, prepared, names_held)
         else:
-            # A trusted reply that only repeats the passages' words (a tuned model quotes the sentence it
-            # found) points to the answer: shown as the evidence with those words marked, it loses nothing
-            # the other evidence holds when the model quoted the wrong sentence.
-            self._lead_with_evidence(answer, names_held, pointed=trusted)
-        self._state_only_when_sure(answer)
+            trusted = answer.supported and names_held
+            if trusted and not copies_evidence(answer.reply, answer.evidence):
+                answer.path, answer.answer = "reply", _with_citation(answer.reply, prompt.passages, answer.evidence)
+            else:
+                # A trusted reply that only repeats the passages' words (a tuned model quotes the sentence it
+                # found) points to the answer: shown as the evidence with those words marked, it loses nothing
+                # the other evidence holds when the model quoted the wrong sentence.
+                self._lead_with_evidence(answer, names_held, pointed=trusted)
+            self._state_only_when_sure(answer)
+        answer.first_words_s = time.monotonic() - started
+        yield TokenEvent(answer.answer)
         yield self._done(reader, answer)
+
+    def _state_read(self, answer: Answer, read: ReaderAnswer, prepared: _Prepared, agreed: bool = False) -> None:
+        """The reader's words stated, marked in their sentence, beside the question's best other evidence."""
+        others = find_evidence(prepared.sentences, prepared.question_scores, prepared.citations, answer.sources)
+        others = [e for e in others if e.sentence != read.evidence.sentence
+                  and self._bears_on(answer.standalone, e.sentence, answer.language)]
+        answer.evidence = [read.evidence, *others][:2]
+        answer.span, answer.path = read.span, "span"
+        answer.statement = reader_statement(read, agreed)
+        lead = SPAN_LEAD[answer.language].format(span=read.span.text)
+        answer.answer = f"{lead}\n\n{_quotes(answer.evidence, read.span)}"
+
+    def _judge_with_reader(self, answer: Answer, read: ReaderAnswer, prepared: _Prepared, names_held: bool) -> None:
+        """The reader was not sure enough to answer alone. Its words are stated when the model's supported
+        reply names them too (two readers agreeing) and the reader's probability clears the floor; else the
+        evidence is shown unmarked — after "the documents do not clearly say" when the reader found no likely
+        answer, the question's names are not in the passages, or the evidence lacks its terms."""
+        language = answer.language
+        floor = self.settings.reader_answer_floor.get(language, 0.0)
+        if answer.supported and read.confidence >= floor and says(answer.reply, read.span.text):
+            self._state_read(answer, read, prepared, agreed=True)
+            return
+        evidence = answer.evidence
+        if read.confidence < floor or not names_held or not self._answers(answer.standalone, evidence, read.span,
+                                                                          language):
+            answer.path, answer.answer = "unsupported", f"{UNSUPPORTED[language]} {_quotes(evidence)}"
+        else:
+            answer.path, answer.answer = "evidence", f"{EVIDENCE_LEAD[language]} {_quotes(evidence)}"
+        answer.statement = reader_statement(read)  # withheld: kept for the eval's records
 
     def _lead_with_evidence(self, answer: Answer, names_held: bool, pointed: bool = False) -> None:
         """The answer from the evidence: with the words that answer marked, when they can be told apart;
@@ -406,6 +477,15 @@ class ChatEngine:
         lead = EVIDENCE_LEAD if answer.evidence else UNSUPPORTED
         answer.span, answer.path = None, "evidence" if answer.evidence else "unsupported"
         answer.answer = f"{lead[language]} {_quotes(answer.evidence)}"
+
+    def _bears_on(self, question: str, sentence: str, language: Language) -> bool:
+        """A sentence worth quoting beside the answer's own: not a bare heading ("제2조 연차 휴가": short, no
+        closing stop), and holding one of the question's terms beyond the names it is about (not the
+        lost-laptop rule under a password answer)."""
+        if len(sentence.split()) <= HEADING_WORDS and not sentence.rstrip().endswith(SENTENCE_ENDS):
+            return False
+        names = {t for name in question_names(question, language, self.analyzer) for t in self.analyzer.terms(name)}
+        return bool((set(self.analyzer.terms(question)) - names) & set(self.analyzer.terms(sentence)))
 
     def _names_held(self, question: str, passages: list[Passage], language: Language) -> bool:
         """Every name the question is about (a place, a person, an organisation) is in the passages:

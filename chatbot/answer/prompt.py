@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from ..search.passage import Passage
@@ -30,6 +30,9 @@ class Prompt:
     messages: list[Message]
     passages: list[Passage]  # exactly the passages shown to the model, numbered from 1
     context: str  # their text as the model reads it
+    # Per passage, the character ranges of its text the prompt shows (runs of adjacent sentences): what the
+    # reader reads too.
+    shown: list[list[tuple[int, int]]] = field(default_factory=list)
 
     @property
     def instructions(self) -> str:
@@ -70,6 +73,7 @@ def build_prompt(
     """
     shown: list[Passage] = []
     blocks: list[str] = []
+    ranges: list[list[tuple[int, int]]] = []
     seen: set[str] = set()
     used = 0
     bests = [_bests(c) for c in candidates]
@@ -92,6 +96,7 @@ def build_prompt(
             block, cost = _cut_to_tokens(block, budget, count_tokens), budget
         shown.append(candidate.passage)
         blocks.append(block)
+        ranges.append(_runs(chosen))
         seen.update(_key(s) for s in chosen)
         used += cost
     messages: list[Message] = [{"role": "system", "content": system_prompt or DEFAULT_SYSTEM_PROMPT}]
@@ -99,7 +104,7 @@ def build_prompt(
         messages.append({"role": "user", "content": _user(example["question"], [example["context"]], question_first)})
         messages.append({"role": "assistant", "content": example["answer"]})
     messages.append({"role": "user", "content": _user(question, blocks, question_first)})
-    return Prompt(messages=messages, passages=shown, context=_context(blocks))
+    return Prompt(messages=messages, passages=shown, context=_context(blocks), shown=ranges)
 
 
 def _bests(candidate: ScoredPassage) -> list[Sentence]:
@@ -137,6 +142,17 @@ def _join(text: str, sentences: list[Sentence]) -> str:
             parts.append(text[previous.end:sentence.start])
         parts.append(sentence.text)
     return "".join(parts).strip()
+
+
+def _runs(sentences: list[Sentence]) -> list[tuple[int, int]]:
+    """The sentences as runs of adjacent ones: (start of the first, end of the last) each."""
+    runs: list[tuple[int, int]] = []
+    for previous, sentence in zip([None, *sentences], sentences):
+        if previous is not None and sentence.index == previous.index + 1:
+            runs[-1] = (runs[-1][0], sentence.end)
+        else:
+            runs.append((sentence.start, sentence.end))
+    return runs
 
 
 def _user(question: str, blocks: list[str], question_first: bool) -> str:

@@ -20,10 +20,11 @@ from typing import Literal
 from storage import Analyzer
 
 from ..language import Language
+from .reader_span import ReaderAnswer
 from .evidence import CITATION, Evidence, support
 from .span import Kind, Span, answer_span, asked_for, fitting_candidates, question_names, says
 
-Via = Literal["reply", "span"]
+Via = Literal["reply", "span", "reader"]
 
 # How well the span rules tell the answer apart, by what the question asks for (chatbot/answer/span.py): set on
 # the tuning half of the dev pack (benchmarks/statement_curve.py), where marked counts and dates were right
@@ -76,6 +77,12 @@ def span_statement(question: str, span: Span, evidence: list[Evidence], language
     return Statement("span", span.text, confidence("span", signals), signals)
 
 
+def reader_statement(read: ReaderAnswer, agreed: bool = False) -> Statement:
+    """The reader's words: as sure as its own probability of them; ``agreed``: the model's reply named them."""
+    return Statement("reader", read.span.text, read.confidence,
+                     {"reader": read.confidence, "no_answer": read.no_answer, "agree": float(agreed)})
+
+
 def confidence(via: Via, signals: dict[str, float]) -> float:
     """How sure, from 0 to 1 (a score to rank by, not a probability).
 
@@ -84,10 +91,13 @@ def confidence(via: Via, signals: dict[str, float]) -> float:
     made of words from elsewhere in the passages — lowered when that sentence
     lacks the question's terms, and when the reply names none of its runs of the
     kind asked (no "reason" question has such runs: there it is not lowered).
+    The reader's words: its own probability of them.
     Marked words: by the kind asked (a count or a date is told apart by its
     shape; a name less so; "what ..." only by the reply's pointer), lowered for
     each rival of the same kind in the sentence.
     """
+    if via == "reader":
+        return signals["reader"]
     if via == "reply":
         named = 1.0 if signals.get("names", 1.0) else UNNAMED_WEIGHT  # records written before "names": 1
         return signals["in_top"] * (0.5 + 0.5 * signals["coverage"]) * named

@@ -71,7 +71,7 @@ class Failed(Exception):
 
 def run_checks(settings: Settings) -> list[Check]:
     checks: list[tuple[str, Callable[[Settings], str]]] = [
-        ("python", _python), ("packages", _packages), ("LLM", _llm), ("embedder", _embedder), ("store", _store),
+        ("python", _python), ("packages", _packages), ("LLM", _llm), ("embedder", _embedder), ("reader", _reader), ("store", _store),
         ("documents folder", _documents), ("data directory", _data_dir), ("OCR", _ocr), ("port", _port),
         ("offline", _offline), ("directory", _directory), ("database", _database),
     ]
@@ -187,6 +187,26 @@ def _embedder(settings: Settings) -> str:
         problem, fix = str(error).split("; ", 1)
         raise Failed(problem, fix) from error
     return f"{path}: {dimensions} dimensions ({settings.embed_backend})"
+
+
+def _reader(settings: Settings) -> str:
+    """The reader's files are there, match the sha256 its config names, load, and read a question."""
+    from ..model.reader import ReaderUnavailable, SpanReader
+
+    if not settings.reader:
+        return "off (RAG_READER=false): the model's reply and the span rules alone"
+    try:
+        reader = SpanReader(settings.reader_dir, settings.embed_model_path)
+        reading = reader.read("How many days of leave?", ["Employees get 15 days of leave."])
+    except ReaderUnavailable as error:
+        raise Failed(str(error), "restore chatbot/model/reader_model from the repository (git checkout -- "
+                     "chatbot/model/reader_model), run `make train-reader`, or set RAG_READER=false") from error
+    if reading is None:
+        raise Failed(f"{settings.reader_dir}: the reader loads but finds no words in a plain sentence",
+                     "run `make train-reader` again, or set RAG_READER=false")
+    trained = reader.config.get("training", {})
+    return (f"{settings.reader_dir}: sha256 {reader.config['sha256'][:12]}… matches, reads "
+            f"({trained.get('data', 'data not recorded')})")
 
 
 @lru_cache(maxsize=2)

@@ -255,6 +255,7 @@ def _evaluate(engine: ChatEngine, questions: list[Question], retrieval_only: boo
             "hit_token_limit": round(sum(a.hit_token_limit for a in answers) / n, 3),
             "prompt_tokens_p50": statistics.median([a.prompt_tokens for a in answered]) if answered else 0,
             "ttft_p50_s": round(statistics.median([a.ttft_s or 0.0 for a in answers]), 3),
+            "first_words_p50_s": round(statistics.median([a.first_words_s or 0.0 for a in answers]), 3),
             "answer_p50_s": round(statistics.median(answer_seconds), 3),
             "answer_p95_s": round(sorted(answer_seconds)[max(0, int(0.95 * n) - 1)], 3),
         })

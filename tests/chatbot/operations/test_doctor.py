@@ -22,11 +22,12 @@ from tests.helpers import free_port
 
 
 def test_a_ready_installation_passes(sample_settings: Settings) -> None:
-    settings = sample_settings.model_copy(update={"port": free_port()})
+    settings = sample_settings.model_copy(update={"port": free_port(), "reader": True})
     checks = {c.name: c for c in run_checks(settings)}
     assert [name for name, c in checks.items() if not c.ok] == []
     assert "9 documents" in checks["store"].found and "keyword index current" in checks["store"].found
     assert "chat template present" in checks["LLM"].found and "384 dimensions" in checks["embedder"].found
+    assert "matches, reads" in checks["reader"].found
 
 
 def test_a_broken_installation_is_told_each_problem_and_its_fix(sample_settings: Settings, tmp_path: Path) -> None:
@@ -35,19 +36,24 @@ def test_a_broken_installation_is_told_each_problem_and_its_fix(sample_settings:
     (other_embedder / "fine-tuned.txt").write_text("a different model")
     not_a_folder = tmp_path / "data"
     not_a_folder.write_text("a file where the data directory should be")
+    cut_reader = tmp_path / "reader"  # its weights cut off in a copy
+    shutil.copytree(Settings().reader_dir, cut_reader)
+    (cut_reader / "reader.bin").write_bytes((cut_reader / "reader.bin").read_bytes()[:1000])
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         env = {**os.environ, "RAG_STORE_DIR": str(sample_settings.store_path),
                "RAG_DOCS_DIR": str(tmp_path / "no-such-folder"), "RAG_LLM_MODEL": str(tmp_path / "missing.gguf"),
                "RAG_EMBED_MODEL": str(other_embedder), "RAG_DATA_DIR": str(not_a_folder),
-               "RAG_PORT": str(taken.getsockname()[1])}
+               "RAG_PORT": str(taken.getsockname()[1]), "RAG_READER_MODEL": str(cut_reader),
+               "RAG_READER": "true"}
         result = subprocess.run([sys.executable, "-m", "chatbot", "doctor", "--json"], cwd=REPO_ROOT, env=env,
                                 capture_output=True, text=True, timeout=300)
     assert result.returncode == 1, result.stderr
     checks = {c["name"]: c for c in json.loads(result.stdout)}
     failed = {name for name, c in checks.items() if not c["ok"]}
-    assert failed == {"LLM", "embedder", "store", "documents folder", "data directory", "port"}
+    assert failed == {"LLM", "embedder", "reader", "store", "documents folder", "data directory", "port"}
+    assert "sha256" in checks["reader"]["found"] and "make train-reader" in checks["reader"]["fix"]
     # The embedder's OpenVINO export is made under the data directory: it says where, and what to set.
     assert f"in {not_a_folder / 'models'}" in checks["embedder"]["found"]
     assert "RAG_MODELS_DIR" in checks["embedder"]["fix"]
