@@ -30,7 +30,7 @@ from storage import swap_in
 
 from ..model.reader import CARD_FILE, CONFIG_FILE, MAX_TOKENS, STRIDE, WEIGHTS_FILE, Window, file_sha256, windows
 from .error import AdaptError
-from .train import length_batches
+from .train import duration, interrupt, length_batches
 
 NO_ANSWER = 0  # the label of a window without the answer: its first token
 
@@ -202,7 +202,7 @@ def train_reader(examples: list[Example], base: Path, runs: Path, out: Path, con
     if start:
         print(f"resuming from step {start}/{total} ({checkpoint})", file=progress, flush=True)
     started, losses, step, done = time.monotonic(), [], start, start
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    previous = signal.signal(signal.SIGTERM, interrupt)
     model.train()
     try:
         for step in range(start, total):
@@ -214,7 +214,7 @@ def train_reader(examples: list[Example], base: Path, runs: Path, out: Path, con
             if done % 10 == 0 or done == total:
                 eta = elapsed / (done - start) * (total - done)
                 print(f"step {done}/{total} · loss {sum(losses[-50:]) / len(losses[-50:]):.3f} · "
-                      f"{(done - start) * config.batch_size / elapsed:.1f} windows/s · ETA {_duration(eta)}",
+                      f"{(done - start) * config.batch_size / elapsed:.1f} windows/s · ETA {duration(eta)}",
                       file=progress, flush=True)
             if minutes is not None and elapsed >= minutes * 60:
                 print(f"time bound reached ({minutes:g} min) at step {done}/{total}: the same command goes on",
@@ -372,13 +372,3 @@ def model_card(config: dict) -> str:
 
 Not measured yet for this file: `make bench-reader` and `make eval` (docs/BENCHMARKS.md, "The reader").
 """
-
-
-def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min" if seconds >= 3600 else \
-        f"{seconds // 60} min {seconds % 60:02d} s"

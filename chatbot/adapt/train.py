@@ -3,7 +3,7 @@
 transformers reads the GGUF file itself (its Q4_1/Q8_0 weights dequantized
 to float32), so the adapter is trained on the very model the chat serves and
 llama.cpp applies it to the quantized file (../shared/FACTS.md: logits track
-at correlation 0.999). Measured fastest on this CPU: bfloat16 autocast, and the
+at correlation 0.999). Measured fastest on an AVX-512 CPU: bfloat16 autocast (float32 on AVX2 alone), and the
 loss on the reply's tokens only, so the 49k-word output layer runs for those
 alone.
 
@@ -107,7 +107,7 @@ def train(records: list[Record], model_path: Path, folder: Path, config: TrainCo
     checkpoint = folder / "checkpoint"
     start = _resume(checkpoint, peft_model, optimizer, scheduler)
     started, tokens, losses, step = time.monotonic(), 0, [], start
-    previous = signal.signal(signal.SIGTERM, _interrupt)  # a service stop or `kill` stops it as Ctrl-C does
+    previous = signal.signal(signal.SIGTERM, interrupt)  # a service stop or `kill` stops it as Ctrl-C does
     try:
         if start:
             print(f"resuming from step {start}/{total} ({checkpoint})", file=progress, flush=True)
@@ -125,7 +125,7 @@ def train(records: list[Record], model_path: Path, folder: Path, config: TrainCo
                 if minutes is not None:
                     eta = min(eta, minutes * 60 - elapsed)
                 print(f"step {done}/{total} · loss {sum(losses[-20:]) / len(losses[-20:]):.3f} · "
-                      f"{tokens / elapsed:.0f} tokens/s · ETA {_duration(eta)}", file=progress, flush=True)
+                      f"{tokens / elapsed:.0f} tokens/s · ETA {duration(eta)}", file=progress, flush=True)
             if minutes is not None and elapsed >= minutes * 60:
                 print(f"time bound reached ({minutes:g} min) at step {done}/{total}", file=progress, flush=True)
                 break
@@ -224,7 +224,7 @@ def _step(peft_model, optimizer, scheduler, ids, labels, mask) -> float:
     import torch.nn.functional as F
 
     model = peft_model.get_base_model()
-    with torch.autocast("cpu", dtype=torch.bfloat16):
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16_is_fast()):
         hidden = model.model(input_ids=ids, attention_mask=mask).last_hidden_state
         wanted = labels[:, 1:] != IGNORE  # position t predicts token t+1
         logits = model.lm_head(hidden[:, :-1][wanted])
@@ -234,6 +234,14 @@ def _step(peft_model, optimizer, scheduler, ids, labels, mask) -> float:
     scheduler.step()
     optimizer.zero_grad(set_to_none=True)
     return loss.item()
+
+
+def bfloat16_is_fast() -> bool:
+    """bfloat16 autocast is the fast path where the CPU has AVX-512 (FACTS.md: 330 against 184 tokens/s);
+    on a CPU with AVX2 alone torch emulates it, about 20 times slower than float32 (measured 2026-12-07)."""
+    import torch
+
+    return torch.backends.cpu.get_cpu_capability().startswith("AVX512")
 
 
 def _save_checkpoint(folder: Path, peft_model, optimizer, scheduler, step: int) -> None:
@@ -266,10 +274,13 @@ def _resume(folder: Path, peft_model, optimizer, scheduler) -> int:
     return int(state["step"])
 
 
-def _interrupt(signum, frame) -> None:
+def interrupt(signum, frame) -> None:
+    """SIGTERM as Ctrl-C: a service stop or `kill` ends a run at its next step, checkpoint saved."""
     raise KeyboardInterrupt
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     seconds = max(0, int(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"

@@ -42,7 +42,7 @@ def test_ask_json(sample_settings: Settings) -> None:
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     assert set(answer) == {"id", "answer", "found", "supported", "reply", "evidence", "span", "path", "confidence",
-                           "sources", "usage", "ttft_s", "saved"}
+                           "sources", "usage", "ttft_s", "first_words_s", "saved"}
     assert answer["found"] is True and answer["saved"] is True  # in the audit log
     assert answer["sources"][0]["source"] == "onboarding/onboarding-guide.md"
     best = answer["evidence"][0]

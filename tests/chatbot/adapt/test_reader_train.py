@@ -39,9 +39,10 @@ def pack(path: Path) -> Path:
 
 
 def train(data_dir: Path, data: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    # One thread: two torch threads beside the other worker's llama.cpp or LoRA training starve both.
     env = {**os.environ, "RAG_DATA_DIR": str(data_dir)}
     return subprocess.run([sys.executable, "-m", "chatbot", "train-reader", "--data", str(data), "--out", str(out),
-                           "--epochs", "2", "--checkpoint-steps", "1", "--json", *extra],
+                           "--epochs", "2", "--checkpoint-steps", "1", "--threads", "1", "--json", *extra],
                           cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 
