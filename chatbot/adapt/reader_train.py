@@ -30,7 +30,7 @@ from storage import swap_in
 
 from ..model.reader import CARD_FILE, CONFIG_FILE, MAX_TOKENS, STRIDE, WEIGHTS_FILE, Window, file_sha256, windows
 from .error import AdaptError
-from .train import duration, interrupt, length_batches
+from .train import duration, interrupt, length_batches, read_checkpoint, write_checkpoint
 
 NO_ANSWER = 0  # the label of a window without the answer: its first token
 
@@ -265,30 +265,16 @@ def _step(model, optimizer, scheduler, batch: list[Feature]) -> float:
 
 
 def _save(folder: Path, model, optimizer, scheduler, step: int) -> None:
-    """Beside the old checkpoint, then swapped in: a crash mid-write leaves the previous one."""
-    import torch
-
-    fresh = folder.with_name(folder.name + ".new")
-    shutil.rmtree(fresh, ignore_errors=True)
-    fresh.mkdir(parents=True)
+    """The layers trained (the frozen word-piece table is the base's) with the optimizer's state."""
     trained = {k: v for k, v in model.state_dict().items() if not k.endswith("word_embeddings.weight")}
-    torch.save({"step": step, "model": trained, "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict()}, fresh / "state.pt")
-    swap_in(fresh, folder)
+    write_checkpoint(folder, step, optimizer, scheduler, lambda fresh: None, model=trained)
 
 
 def _resume(folder: Path, model, optimizer, scheduler) -> int:
-    import torch
-
-    if not folder.exists():
-        old = folder.with_name(folder.name + ".old")  # a crash between the two renames
-        if not old.exists():
-            return 0
-        old.rename(folder)
-    state = torch.load(folder / "state.pt", weights_only=False)
+    state = read_checkpoint(folder, optimizer, scheduler)
+    if state is None:
+        return 0
     model.load_state_dict(state["model"], strict=False)  # the frozen word pieces come from the base
-    optimizer.load_state_dict(state["optimizer"])
-    scheduler.load_state_dict(state["scheduler"])
     return int(state["step"])
 
 

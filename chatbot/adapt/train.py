@@ -26,6 +26,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 from storage import swap_in
 
@@ -245,33 +246,49 @@ def bfloat16_is_fast() -> bool:
 
 
 def _save_checkpoint(folder: Path, peft_model, optimizer, scheduler, step: int) -> None:
-    """Written beside the old one and swapped in: a crash mid-write leaves the previous checkpoint."""
-    import torch
-
-    fresh = folder.with_name(folder.name + ".new")
-    shutil.rmtree(fresh, ignore_errors=True)
-    peft_model.save_pretrained(fresh / "adapter")
-    torch.save({"step": step, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
-               fresh / "state.pt")
-    swap_in(fresh, folder)
+    write_checkpoint(folder, step, optimizer, scheduler, lambda fresh: peft_model.save_pretrained(fresh / "adapter"))
 
 
 def _resume(folder: Path, peft_model, optimizer, scheduler) -> int:
     """The step to start from: the checkpoint's (its weights and optimizer loaded), else 0."""
-    import torch
     from peft import set_peft_model_state_dict
     from safetensors.torch import load_file
+
+    state = read_checkpoint(folder, optimizer, scheduler)
+    if state is None:
+        return 0
+    set_peft_model_state_dict(peft_model, load_file(folder / "adapter" / "adapter_model.safetensors"))
+    return int(state["step"])
+
+
+def write_checkpoint(folder: Path, step: int, optimizer, scheduler, weights: Callable[[Path], None],
+                     **extra) -> None:
+    """The step, optimizer and scheduler (and ``extra``) in state.pt, the weights written by ``weights`` into
+    the same folder: beside the old checkpoint, then swapped in, so a crash mid-write leaves the previous one."""
+    import torch
+
+    fresh = folder.with_name(folder.name + ".new")
+    shutil.rmtree(fresh, ignore_errors=True)
+    fresh.mkdir(parents=True)
+    weights(fresh)
+    torch.save({"step": step, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), **extra},
+               fresh / "state.pt")
+    swap_in(fresh, folder)
+
+
+def read_checkpoint(folder: Path, optimizer, scheduler) -> dict | None:
+    """The checkpoint's state (optimizer and scheduler loaded from it); None when there is none."""
+    import torch
 
     if not folder.exists():
         old = folder.with_name(folder.name + ".old")  # a crash between the two renames
         if not old.exists():
-            return 0
+            return None
         old.rename(folder)
     state = torch.load(folder / "state.pt", weights_only=False)
-    set_peft_model_state_dict(peft_model, load_file(folder / "adapter" / "adapter_model.safetensors"))
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
-    return int(state["step"])
+    return state
 
 
 def interrupt(signum, frame) -> None:
