@@ -7,6 +7,9 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.setup-done
 PIP_VERSION := 26.3
 EVAL ?= ../shared/eval/dev
+# Real documents (../shared/eval/realfiles, the handbook, the sample documents) with questions written here
+# (benchmarks/realdocs/): the pack is made under data/ from links, never in the repository.
+REAL_EVAL ?= data/packs/realdocs
 DOCS ?=
 
 .PHONY: setup setup-adapt ocr-packages ingest run test test-quick eval bench bench-search bench-ocr bench-state adapt train-reader bench-reader bundle install-offline lock clean
@@ -93,6 +96,10 @@ test-quick: setup
 eval: setup
 	@test -d "$(EVAL)" || { echo "no eval pack at $(EVAL): make eval EVAL=DIR"; exit 2; }
 	$(PY) -m chatbot eval $(EVAL) $(if $(LIMIT),--limit $(LIMIT)) $(if $(RETRIEVAL_ONLY),--retrieval-only) $(if $(JSON),--json) $(if $(RECORDS),--records $(RECORDS))
+	@if [ -d ../shared/eval/realfiles ]; then \
+	  $(PY) -m benchmarks.realdocs_pack ../shared $(REAL_EVAL) && \
+	  $(PY) -m chatbot eval $(REAL_EVAL) $(if $(RETRIEVAL_ONLY),--retrieval-only) $(if $(JSON),--json) $(if $(RECORDS),--records $(RECORDS).real); \
+	else echo "eval: ../shared/eval/realfiles not found: the real-documents set is not run"; fi
 
 # Teach the model the documents: training records (made once), a LoRA adapter, switched on when better.
 # MINUTES bounds the training; EVAL=DIR also judges on a QA pack (EVAL_LIMIT questions per language).

@@ -24,8 +24,10 @@ if TYPE_CHECKING:
 
 # Bump when how a file becomes chunks changes (readers included), so stores re-chunk their files.
 # 3: Hangul counted in morphemes; 4: a sub-section's first chunk carries its parents' headings,
-# and a part with nothing but its heading line is no chunk of its own; 5: Markdown link targets dropped.
-CHUNKER_VERSION = 5
+# and a part with nothing but its heading line is no chunk of its own; 5: Markdown link targets dropped;
+# 6: pipe tables (HWP/HWPX, HTML, Markdown) as rows with their headers and caption, forms as fields, PDF
+# lines the page wrapped joined and running headers and footers left out.
+CHUNKER_VERSION = 6
 
 # Kiwi finds about 0.6 morphemes per Hangul syllable: 0.60 in the KISA ISMS-P
 # guide, 0.65 in the dev pack's KorQuAD articles (particles and endings included).
@@ -45,6 +47,19 @@ class FileInfo:
 def chunker_signature(chunk_size: int, chunk_overlap: int) -> str:
     """Identifies the chunking settings and the chunks' index terms: files chunked otherwise are re-chunked."""
     return f"v{CHUNKER_VERSION}-a{Analyzer.VERSION}-{chunk_size}-{chunk_overlap}"
+
+
+def reread_reason(old: str, new: str) -> str:
+    """Why a file whose bytes did not change is read and chunked again, from its two signatures."""
+    old_parts, new_parts = old.split("-"), new.split("-")
+    if len(old_parts) != 4 or len(new_parts) != 4:
+        return f"how files become chunks changed ({old} -> {new})"
+    (v0, a0, size0, overlap0), (v1, a1, size1, overlap1) = old_parts, new_parts
+    if v0 != v1:
+        return f"the readers and chunker changed (version {v0[1:]} -> {v1[1:]})"
+    if a0 != a1:
+        return f"the index terms changed (analyzer {a0[1:]} -> {a1[1:]})"
+    return f"the chunk settings changed (size {size0} -> {size1}, overlap {overlap0} -> {overlap1})"
 
 
 class Chunker:

@@ -40,7 +40,7 @@ from storage import (
 )
 
 from .access import AccessError, AccessRules
-from .chunking import Chunker, FileInfo, chunker_signature
+from .chunking import Chunker, FileInfo, chunker_signature, reread_reason
 from .ocr import Ocr
 from .placeholder import placeholder_of
 from .progress import Progress, ProgressCallback
@@ -155,6 +155,8 @@ def run(
                 if record.groups != groups:
                     readers_changed.append((record, groups))
             else:
+                if record and record.content_hash == digest:
+                    report.reread.append(Failure(file.rel, reread_reason(record.chunker, signature)))
                 todo.append((file, digest, groups))
         report.warnings = rules.warnings
         if readers_changed:  # before the embedding work: an .access change holds within seconds

@@ -17,6 +17,7 @@ class IngestReport:
     skipped: int = 0
     failed: list[Failure] = field(default_factory=list)
     warnings: list[Failure] = field(default_factory=list)  # .access files naming groups wrongly or no one's
+    reread: list[Failure] = field(default_factory=list)  # unchanged files read again, and why (a newer reader)
     chunks_written: int = 0
     chunks_embedded: int = 0  # chunks_written minus those whose vectors were reused
     chunks_total: int = 0
@@ -46,6 +47,10 @@ class IngestReport:
         ]
         if self.repaired:
             lines.append(f"The previous run was cut off; repaired: {self.repaired}.")
+        if self.reread:
+            reasons = sorted({r.error for r in self.reread})
+            lines.append(f"Read again though unchanged: {len(self.reread)} files, because "
+                         + "; ".join(reasons) + ".")
         if self.failed:
             lines.append("Failed:")
             lines.extend(f"  {f.path}: {f.error}" for f in self.failed)

@@ -29,8 +29,9 @@ on): searches, answers and counts hold only what their groups may read.
          them, stated alone from RAG_MIN_READER_CONFIDENCE, with the model's agreement from
          RAG_READER_ANSWER_FLOOR); below RAG_MIN_STATEMENT_CONFIDENCE (reader off)
          neither is stated and the evidence stands unmarked (null: there was nothing to
-         state). evidence: [{"source", "page", "location",
-         "sentence", "passage"}], passage being the source's number [n].
+         state). evidence: [{"source", "page", "location", "heading",
+         "sentence", "passage"}], passage being the source's number [n] and heading
+         the heading the sentence stands under ("" for none).
          When the language model fails midway (its server is down), the last
          line is {"type": "error", "error"} instead of "done".
 """

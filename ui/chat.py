@@ -46,6 +46,7 @@ CSS = """
 #sources mark { background: #fde68a; color: #1f2937; }
 #sources .source-links { display: flex; gap: 16px; font-size: 0.9em; margin: 6px 0 2px; }
 #sources .evidence { border-left: 3px solid #f59e0b; margin: 4px 0; padding: 2px 10px; }
+#sources .evidence .crumb { opacity: 0.7; }
 #sources .evidence cite { display: block; font-size: 0.85em; opacity: 0.75; }
 #chats-panel { order: -1; }
 #account .account { text-align: right; font-size: 0.9em; }
@@ -62,8 +63,9 @@ def render_sources(sources: list[dict], found: bool, lang: str, evidence: list[d
     if not found:
         return f"<p>{html.escape(words['no_sources'])}</p>"
     evidence = evidence or []
+    # The heading a sentence stands under goes over it (a breadcrumb), never quoted as evidence itself.
     quotes = "".join(
-        f"<blockquote class='evidence'>{html.escape(e['sentence'])}"
+        f"<blockquote class='evidence'>{_crumb(e)}<span class='sentence'>{html.escape(e['sentence'])}</span>"
         f"<cite>[{e['passage']}] {html.escape(sources[e['passage'] - 1]['label'])}</cite></blockquote>"
         for e in evidence
     )
@@ -71,6 +73,12 @@ def render_sources(sources: list[dict], found: bool, lang: str, evidence: list[d
                     for n, source in enumerate(sources, start=1))
     header = f"<h4>{html.escape(words['evidence'])}</h4>{quotes}" if quotes else ""
     return f"{header}<h4>{html.escape(words['sources'])}</h4>{items}"
+
+
+def _crumb(evidence: dict) -> str:
+    heading = evidence.get("heading", "")
+    shown = heading and heading not in evidence["sentence"]
+    return f"<span class='crumb'>{html.escape(heading)} › </span>" if shown else ""
 
 
 def _source(number: int, source: dict, evidence: list[dict], words: dict[str, str], lang: str) -> str:

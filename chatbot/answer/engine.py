@@ -62,10 +62,6 @@ QUEUE_POLL_SECONDS = 0.5  # how often a waiting question looks at its place in t
 # Share of the question's terms the evidence must hold for the answer to lead with it.
 MIN_EVIDENCE_COVERAGE = 0.5
 
-# A line this short without a closing stop is a heading: context for the sentences under it, not evidence.
-HEADING_WORDS = 8
-SENTENCE_ENDS = (".", "!", "?", "。", "다", "요", ")", "]")
-
 CONTEXT_RADIUS = 3  # chunks shown either side of a cited one when its source is read in context
 
 
@@ -479,11 +475,9 @@ class ChatEngine:
         answer.answer = f"{lead[language]} {_quotes(answer.evidence)}"
 
     def _bears_on(self, question: str, sentence: str, language: Language) -> bool:
-        """A sentence worth quoting beside the answer's own: not a bare heading ("제2조 연차 휴가": short, no
-        closing stop), and holding one of the question's terms beyond the names it is about (not the
-        lost-laptop rule under a password answer)."""
-        if len(sentence.split()) <= HEADING_WORDS and not sentence.rstrip().endswith(SENTENCE_ENDS):
-            return False
+        """A sentence worth quoting beside the answer's own: holding one of the question's terms beyond the
+        names it is about (not the lost-laptop rule under a password answer). Headings never reach here
+        (evidence.find_evidence)."""
         names = {t for name in question_names(question, language, self.analyzer) for t in self.analyzer.terms(name)}
         return bool((set(self.analyzer.terms(question)) - names) & set(self.analyzer.terms(sentence)))
 
@@ -596,5 +590,6 @@ def _quotes(evidence: list[Evidence], span: Span | None = None) -> str:
         text = item.sentence
         if span is not None and number == span.sentence:
             text = f"{text[:span.start]}**{span.text}**{text[span.end:]}"
-        quoted.append(f"“{text}” [{item.citation}]")
+        crumb = f"{item.heading} › " if item.heading and item.heading not in item.sentence else ""
+        quoted.append(f"{crumb}“{text}” [{item.citation}]")
     return " ".join(quoted)

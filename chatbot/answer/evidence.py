@@ -28,7 +28,7 @@ from typing import Sequence
 from storage import Analyzer
 
 from ..search.passage import Passage
-from ..search.sentences import SentencePool, split_sentences
+from ..search.sentences import Sentence, SentencePool, split_sentences
 
 @dataclass(frozen=True)
 class Evidence:
@@ -39,10 +39,34 @@ class Evidence:
     sentence: str
     start: int  # character offsets of the sentence in the passage text, for highlighting
     end: int
+    heading: str = ""  # the heading the sentence stands under ("제2조 연차 휴가"), shown over it; "" for none
 
     def to_json(self) -> dict:
-        return {"source": self.source, "page": self.page, "location": self.location,
+        return {"source": self.source, "page": self.page, "location": self.location, "heading": self.heading,
                 "sentence": self.sentence, "passage": self.citation, "start": self.start, "end": self.end}
+
+
+# A line this short without a closing stop, standing over a longer line, is a heading: context for the
+# sentences under it ("제2조 연차 휴가", "Roles and Responsibilities"), never evidence on its own.
+HEADING_WORDS = 8
+SENTENCE_ENDS = (".", "!", "?", "。", "다", "요", ")", "]")
+_FIELD_MARKS = (":", ";", "|", "=")  # a table row or a form's field ("기초금액: 72,300,000원") is content
+
+
+def is_heading(text: str, next_text: str | None = None) -> bool:
+    """A Markdown heading line; or a short line with no closing stop and no field marks, over a longer
+    line (``next_text``: the line after it in its passage, None at the passage's end — where a short line
+    is a heading only when it is a Markdown one)."""
+    stripped = text.strip()
+    if stripped.startswith("#"):
+        return True
+    if next_text is None or len(stripped.split()) > HEADING_WORDS or stripped.endswith(SENTENCE_ENDS):
+        return False
+    return not any(mark in stripped for mark in _FIELD_MARKS) and len(next_text.split()) > len(stripped.split())
+
+
+def heading_text(text: str) -> str:
+    return text.strip().lstrip("#").strip()
 
 
 # Terms (as the Analyzer gives them: English stems, Kiwi morphemes) of the words a reply frames
@@ -85,17 +109,34 @@ def find_evidence(
     that passage's number among the answer's ``sources``; sentences of other
     passages are not evidence.
     """
-    eligible = [i for i, s in enumerate(sentences.sentences) if s.passage in citations]
+    every = sentences.sentences
+    headings = {i for i, s in enumerate(every) if is_heading(s.text, _next_in_passage(every, i))}
+    eligible = [i for i, s in enumerate(every) if s.passage in citations and i not in headings]
     evidence: list[Evidence] = []
     for position in sorted(eligible, key=lambda i: -question_scores[i])[:limit]:
-        sentence = sentences.sentences[position]
+        sentence = every[position]
         citation = citations[sentence.passage]
         passage = sources[citation - 1]
+        above = next((every[i].text for i in range(position - 1, -1, -1)
+                      if every[i].passage == sentence.passage and i in headings), None)
         evidence.append(Evidence(
             citation=citation, source=passage.source, page=passage.page, location=passage.location,
             sentence=sentence.text.strip(), start=sentence.start, end=sentence.end,
+            heading=heading_text(above) if above else passage_heading(passage),
         ))
     return evidence
+
+
+def passage_heading(passage: Passage) -> str:
+    """The innermost heading ingest recorded over the passage ("Leave > Annual leave" -> "Annual leave")."""
+    return passage.heading.rsplit(" > ", 1)[-1].strip()
+
+
+def _next_in_passage(sentences: Sequence[Sentence], position: int) -> str | None:
+    following = position + 1
+    if following < len(sentences) and sentences[following].passage == sentences[position].passage:
+        return sentences[following].text
+    return None
 
 
 def copies_evidence(reply: str, evidence: list[Evidence]) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ..model.reader import SpanReader
 from ..search.sentences import split_sentences
-from .evidence import Evidence
+from .evidence import Evidence, passage_heading
 from .prompt import Prompt
 from .span import Span
 
@@ -47,5 +47,5 @@ def read_answer(reader: SpanReader, question: str, prompt: Prompt) -> ReaderAnsw
         return None
     a += len(stripped[a:b]) - len(stripped[a:b].lstrip())
     evidence = Evidence(citation=number + 1, source=passage.source, page=passage.page, location=passage.location,
-                        sentence=stripped, start=sentence.start, end=sentence.end)
+                        sentence=stripped, start=sentence.start, end=sentence.end, heading=passage_heading(passage))
     return ReaderAnswer(evidence, Span(a, a + len(words), words), reading.confidence, reading.no_answer)

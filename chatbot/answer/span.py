@@ -108,6 +108,8 @@ def answer_span(question: str, sentence: str, language: Language, analyzer: Anal
     if kind == "reason":
         return None  # a reason or a manner is a clause: the whole evidence sentence answers
     question_terms = set(analyzer.terms(question))
+    if is_row(sentence):  # a table row or a form: the answer is a cell, or the row says it as a whole
+        return field_span(sentence, kind, question, analyzer)
     fitting = fitting_candidates(question, sentence, language, analyzer)
     pointed = _pointed(sentence, reply, question_terms, analyzer)
     if pointed is not None and kind == "thing":
@@ -134,6 +136,41 @@ def answer_span(question: str, sentence: str, language: Language, analyzer: Anal
     phrase = language == "en" and best.kind not in ("number", "date")
     end = _whole_phrase(sentence, best) if phrase else best.end
     return Span(best.start, end, sentence[best.start:end], said=said(best), choices=choices)
+
+
+# A table row or a form's fields as ingest writes them: "caption › name: value; name: value".
+_FIELD = re.compile(r"(?:^|; |› )([^:;›]+?): ([^;]+?)(?=; |$)")
+
+
+def is_row(sentence: str) -> bool:
+    """Written by ingest as a table row or a form's fields ("name: value; name: value")."""
+    return len(_FIELD.findall(sentence)) >= 2
+
+
+def field_span(sentence: str, kind: Kind, question: str, analyzer: Analyzer) -> Span | None:
+    """In a table row or a form, the cell that answers: the value of the one field whose name shares the
+    most of the question's words ("한도" in "야근 식대 한도는?" -> "1회 12,000원"; a name the question
+    holds whole, its spacing aside — "합 계" in "합계는?" — counts double), when its value says something
+    the question does not (and holds a digit, for a number or a date); None when two names match alike."""
+    question_terms = set(analyzer.terms(question))
+    squeezed = squeeze(question)
+
+    def match(field: re.Match) -> int:
+        name = field.group(1)
+        whole = 2 if len(squeeze(name)) > 1 and squeeze(name) in squeezed else 0
+        return len(set(analyzer.terms(name)) & question_terms) + whole
+
+    scored = sorted(((match(m), m) for m in _FIELD.finditer(sentence)), key=lambda pair: -pair[0])
+    if not scored:
+        return None
+    best, value = scored[0]
+    if not best or (len(scored) > 1 and scored[1][0] == best):
+        return None
+    text = value.group(2).strip()
+    if not _new_terms(text, question_terms, analyzer) or (kind in ("number", "date") and not re.search(r"\d", text)):
+        return None
+    start = value.start(2) + len(value.group(2)) - len(value.group(2).lstrip())
+    return Span(start, start + len(text), text, choices=1)
 
 
 # Words a noun phrase does not run on through (beside the stop words): prepositions, auxiliaries.

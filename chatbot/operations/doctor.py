@@ -233,6 +233,15 @@ def _store(settings: Settings) -> str:
         if not store.lexical_index_current():
             raise Failed(f"{documents} documents, {chunks} chunks, but no current keyword index",
                          "run make ingest (it rebuilds the keyword index)")
+        from ingest import chunker_signature, reread_reason
+
+        current = chunker_signature(settings.chunk_size, settings.chunk_overlap)
+        older = sorted({r.chunker for r in store.files().values() if r.chunker != current})
+        if older:
+            stale = sum(r.chunker != current for r in store.files().values())
+            raise Failed(f"{stale} of {documents} documents were read before this version: "
+                         + "; ".join(reread_reason(old, current) for old in older),
+                         "run make ingest: it reads those files again (the rest stay as they are)")
         return f"{documents} documents, {chunks} chunks, keyword index current ({settings.store_path})"
     finally:
         store.close()

@@ -49,6 +49,7 @@ import ingest
 from settings import REPO_ROOT, Settings
 
 from ..answer.engine import Answer, ChatEngine
+from ..answer.evidence import Evidence
 from ..answer.statement import Statement
 from ..language import detect_language
 from ..model.llm import LocalLLM
@@ -72,6 +73,7 @@ class Question:
     answers: list[str]
     doc: str
     lang: str
+    half: str | None = None  # "tune" or "untouched" in a pack split once (benchmarks/realdocs); None: unsplit
 
 
 def normalise(text: str) -> str:
@@ -95,14 +97,16 @@ def statement_holds(statement: Statement, answers: list[str]) -> bool:
 
 
 def load_questions(folder: Path, limit: int | None) -> dict[str, list[Question]]:
-    by_lang: dict[str, list[Question]] = {}
+    """The pack's questions by language — by language and half ("en/untouched") in a pack split in halves."""
+    by_group: dict[str, list[Question]] = {}
     with open(folder / "questions.jsonl", encoding="utf-8") as lines:
         for line in lines:
             item = json.loads(line)
-            questions = by_lang.setdefault(item["lang"], [])
+            half = item.get("half")
+            questions = by_group.setdefault(f"{item['lang']}/{half}" if half else item["lang"], [])
             if limit is None or len(questions) < limit:
-                questions.append(Question(item["question"], item["answers"], item["doc"], item["lang"]))
-    return by_lang
+                questions.append(Question(item["question"], item["answers"], item["doc"], item["lang"], half))
+    return by_group
 
 
 def eval_settings(settings: Settings, folder: Path, store: Path | None) -> Settings:
@@ -128,10 +132,10 @@ def run_eval(
     unanswerable = load_unanswerable(folder)
     results = {}
     log = _Records(records)
-    for lang, questions in load_questions(folder, limit).items():
-        results[lang] = _evaluate(engine, questions, retrieval_only, progress, log)
-        if not retrieval_only and unanswerable.get(lang):
-            results[lang].update(_unanswerable(engine, unanswerable[lang], log))
+    for group, questions in load_questions(folder, limit).items():
+        results[group] = _evaluate(engine, questions, retrieval_only, progress, log)
+        if not retrieval_only and unanswerable.get(group):
+            results[group].update(_unanswerable(engine, unanswerable[group], log))
     log.close()
     return results
 
@@ -198,6 +202,7 @@ def _evaluate(engine: ChatEngine, questions: list[Question], retrieval_only: boo
     chunks = _RetrievalScore()  # the fused chunks alone: no sentence re-ranking, no neighbours
     answers: list[Answer] = []
     answer_contains = reply_contains = evidence_contains = span_contains = cites_gold = in_prompt = 0
+    heading_alone = 0  # answers quoting a heading or title as a piece of evidence
     holds: list[bool] = []  # per answer: its statement (stated or withheld) holds a gold answer
     paths: dict[str, list[bool]] = {}
     prompt_passages: list[int] = []
@@ -222,6 +227,7 @@ def _evaluate(engine: ChatEngine, questions: list[Question], retrieval_only: boo
             reply_contains += contains_answer(answer.reply, q.answers)
             evidence_contains += contains_answer(" ".join(e.sentence for e in answer.evidence), q.answers)
             cites_gold += any(_is_gold(p, q) for p in _cited(answer))
+            heading_alone += any(_is_heading(e, answer.sources) for e in answer.evidence)
             holds.append(answer.statement is not None and statement_holds(answer.statement, q.answers))
             log.write(answer, q)
         if progress:
@@ -251,6 +257,7 @@ def _evaluate(engine: ChatEngine, questions: list[Question], retrieval_only: boo
                       for path, hits in sorted(paths.items())},
             "supported": round(sum(a.supported for a in answered) / n, 3),
             "cites_gold": round(cites_gold / n, 3),
+            "evidence_heading_alone": round(heading_alone / n, 3),
             "found": round(len(answered) / n, 3),
             "hit_token_limit": round(sum(a.hit_token_limit for a in answers) / n, 3),
             "prompt_tokens_p50": statistics.median([a.prompt_tokens for a in answered]) if answered else 0,
@@ -292,6 +299,16 @@ class _RetrievalScore:
 
 def _is_gold(passage: Passage, question: Question) -> bool:
     return Path(passage.source).name == question.doc
+
+
+def _is_heading(evidence: Evidence, sources: list[Passage]) -> bool:
+    """The quoted sentence is a heading of its document: a Markdown heading line, or the words of its
+    passage's title or of a heading over it — read from what ingest recorded, not from the rule the
+    evidence is chosen by."""
+    passage = sources[evidence.citation - 1]
+    names = {normalise(n) for n in (passage.title, *passage.heading.split(" > ")) if n.strip()}
+    sentence = evidence.sentence.strip()
+    return sentence.startswith("#") or normalise(sentence.strip("#*_ ")) in names
 
 
 def _cited(answer: Answer) -> list[Passage]:

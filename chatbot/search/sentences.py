@@ -41,8 +41,9 @@ if TYPE_CHECKING:  # the embedder's module loads llama-index
 # or at a line break: Korean sentences end "다." like English ones, and
 # headings, list items and table rows sit on lines of their own. A line break
 # before a lower-case letter is a wrapped line (PDF, hard-wrapped Markdown),
-# not a boundary.
-_BOUNDARY = re.compile(r"(?<=[.!?。！？])[\"'”’)\]]*\s+|\s*\n\s*(?![a-z])")
+# not a boundary. A stop after a digit ends a sentence only when no digit follows: Korean dates are written
+# "2025. 12. 2.(화)".
+_BOUNDARY = re.compile(r"(?<=[.!?。！？])(?<!\d\.)[\"'”’)\]]*\s+|(?<=\d\.)\s+(?![\s\d])|\s*\n\s*(?![a-z])")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 TIE_BREAK = 1e-3
 DENSE_WEIGHT = 1.5  # embedding similarity's say beside term overlap (chosen on the dev pack, docs/BENCHMARKS.md)

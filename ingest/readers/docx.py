@@ -12,7 +12,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from .base import ParsedDocument, ReadError, Section, first_heading, register
-from .tables import render_rows
+from .tables import caption_above, render_rows
 
 
 @register(".docx")
@@ -21,15 +21,21 @@ def read_docx(path: Path) -> ParsedDocument:
         document: DocxDocument = docx.Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as error:
         raise ReadError(f"not a readable DOCX file: {error}") from error
-    blocks = [_block(item) for item in document.iter_inner_content()]
-    text = "\n\n".join(b for b in blocks if b)
+    blocks: list[str] = []
+    for item in document.iter_inner_content():
+        block = _block(item, caption_above(blocks))
+        if block:
+            blocks.append(block)
+    text = "\n\n".join(blocks)
     title = document.core_properties.title or first_heading(text)
     return ParsedDocument(sections=[Section(text=text)], title=title or None)
 
 
-def _block(item: Paragraph | Table) -> str:
+def _block(item: Paragraph | Table, caption: str) -> str:
+    """A paragraph's text (a heading as Markdown); a table's rows with their headers and ``caption`` (the
+    short line above it)."""
     if isinstance(item, Table):
-        return render_rows([[cell.text.strip() for cell in row.cells] for row in item.rows])
+        return render_rows([[cell.text.strip() for cell in row.cells] for row in item.rows], caption)
     text = item.text.strip()
     level = _heading_level(item.style.name if item.style is not None else "")
     return f"{'#' * level} {text}" if text and level else text

@@ -8,6 +8,7 @@ from bs4 import BeautifulSoup
 from markdownify import MarkdownConverter
 
 from .base import ParsedDocument, Section, first_heading, register
+from .tables import pipe_tables_as_rows
 
 _NOT_CONTENT = ["script", "style", "noscript", "template", "svg", "nav", "head"]
 
@@ -19,5 +20,5 @@ def read_html(path: Path) -> ParsedDocument:
     title = soup.title.get_text(strip=True) if soup.title else None
     for tag in soup(_NOT_CONTENT):
         tag.decompose()
-    text = MarkdownConverter(heading_style="ATX").convert_soup(soup)
+    text = pipe_tables_as_rows(MarkdownConverter(heading_style="ATX").convert_soup(soup))
     return ParsedDocument(sections=[Section(text=text)], title=title or first_heading(text))

@@ -11,6 +11,7 @@ from hwp_hwpx_parser import Reader as HwpReader
 
 from .base import ParsedDocument, ReadError, Section, register
 from .hwp_distribution import DistributionError, DistributionHwpReader, is_distribution
+from .tables import pipe_tables_as_rows
 
 
 @register(".hwp", ".hwpx")
@@ -21,7 +22,8 @@ def read_hwp(path: Path) -> ParsedDocument:
     except (zipfile.BadZipFile, OSError, ValueError, KeyError) as error:
         raise ReadError(f"not a readable {kind} document: {error}") from error
     title = next((line.strip() for line in text.splitlines() if line.strip()), None)
-    return ParsedDocument(sections=[Section(text=text)], title=title)
+    # The parser writes tables as Markdown pipe tables: as rows with their headers, forms as fields.
+    return ParsedDocument(sections=[Section(text=pipe_tables_as_rows(text))], title=title)
 
 
 def _text(path: Path, kind: str) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from .base import ParsedDocument, Section, first_heading, register
+from .tables import pipe_tables_as_rows
 from .text import read_text_file
 
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n(?:---|\.\.\.)\s*(?:\n|\Z)", re.DOTALL)
@@ -35,7 +36,7 @@ def split_front_matter(text: str) -> tuple[dict, str]:
 @register(".md", ".markdown")
 def read_markdown(path: Path) -> ParsedDocument:
     meta, body = split_front_matter(read_text_file(path))
-    body = without_link_targets(body)
+    body = pipe_tables_as_rows(without_link_targets(body))
     title = str(meta["title"]) if meta.get("title") else first_heading(body)
     if not body.strip() and meta:
         # A page that is all front matter (a redirect, a link card) still says

@@ -1,4 +1,5 @@
-"""PDF text layers, one section per page (page numbers start at 1)."""
+"""PDF text layers, one section per page (page numbers start at 1), read as a person reads them
+(pdf_lines: running headers and footers out, wrapped lines joined)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pypdf import PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
 from .base import ParsedDocument, ReadError, Section, register
+from .pdf_lines import page_texts
 
 # pypdf logs every recoverable oddity of real-world PDFs; keep the run's log readable.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -27,9 +29,9 @@ def read_pdf(path: Path) -> ParsedDocument:
         if reader.is_encrypted and not reader.decrypt(""):
             raise ReadError("encrypted PDF: a password is required to read it")
         sections, scanned = [], []
-        for number, page in enumerate(reader.pages, start=1):
-            text = page.extract_text() or ""
-            if len("".join(text.split())) < MIN_TEXT_CHARS and _has_images(page):
+        layers = [page.extract_text() or "" for page in reader.pages]
+        for number, (page, text) in enumerate(zip(reader.pages, page_texts(layers)), start=1):
+            if len("".join(layers[number - 1].split())) < MIN_TEXT_CHARS and _has_images(page):
                 scanned.append(number)
             else:
                 sections.append(Section(text=text, page=number))

@@ -12,6 +12,34 @@ from tests import builders
 from tests.helpers import stored_chunks
 
 KOREAN = "연차 휴가는 입사 1년 후 15일이 주어진다. 휴가 신청은 인사팀에 한다."
+# A page as a PDF prints it: a running header and footer, a paragraph cut by the page's width.
+WRAPPED_PAGES = [
+    "ACME Corp Directive 12 - Internal\nPurpose\n"
+    "This directive implements Section 508 of the Rehabilitation Act of 1973 for all of the\n"
+    "Department's electronic and information technology, as amended by the Workforce\n"
+    "Investment Act of 1998.\nPage 1 of 3",
+    "ACME Corp Directive 12 - Internal\nScope\n"
+    "The directive applies to every office, contractor and system that the Department pays\n"
+    "for or operates.\nPage 2 of 3",
+    "ACME Corp Directive 12 - Internal\nReview\n"
+    "The Section 508 Program Office reviews this directive every three years and publishes\n"
+    "its findings.\nPage 3 of 3",
+]
+# A bid notice in HWPX: a table with its caption, and a form's label and value cells.
+BID_NOTICE = (
+    "입찰 공고\n\n< 입찰 개요 >\n\n| 구분 | 금액 | 비고 |\n| --- | --- | --- |\n"
+    "| 기초금액 | 72,300,000원 | 부가세 포함 |\n| 추정가격 | 65,727,273원 | 부가세 별도 |\n\n"
+    "| 공고일 | 2026. 3. 2. |\n| --- | --- |\n| 입찰 마감일 | 2026. 3. 16. 18:00 |\n"
+)
+# A financial table as SEC filings write it: spanning headers, the currency sign in a cell of its own.
+RESULTS_HTML = (
+    "<html><body><p>CONSOLIDATED STATEMENTS OF INCOME</p><table>"
+    "<tr><td></td><td colspan='2'>Three Months Ended</td><td colspan='2'>Nine Months Ended</td></tr>"
+    "<tr><td></td><td colspan='2'>June 28, 2025</td><td colspan='2'>June 28, 2025</td></tr>"
+    "<tr><td>Net sales</td><td>$</td><td>94,036</td><td>$</td><td>313,695</td></tr>"
+    "<tr><td>Income taxes</td><td></td><td>4,597</td><td></td><td>16,010</td></tr>"
+    "</table></body></html>"
+)
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +87,11 @@ def ingested(tmp_path_factory: pytest.TempPathFactory, embedder) -> tuple[ingest
     builders.write_hwpx(docs / "hr.hwpx", "# 인사 규정\n\n## 연차 휴가\n\n" + KOREAN + "\n")
     builders.write_hwp(docs / "welfare.hwp", ["복리후생 규정", "경조사 휴가는 5일이다."])
     (docs / "tools.zip").write_bytes(b"PK\x05\x06" + b"\x00" * 18)
+    builders.write_pdf(docs / "directive.pdf", WRAPPED_PAGES)
+    builders.write_hwpx(docs / "bid.hwpx", BID_NOTICE)
+    builders.write_docx(docs / "hotels.docx", [("Normal", "Hotel limits by city")],
+                        table=[["City", "Limit"], ["Seoul", "150,000 KRW"], ["Busan", "120,000 KRW"]])
+    (docs / "results.html").write_text(RESULTS_HTML, encoding="utf-8")
 
     settings = Settings(data_dir=root / "data", docs_dir=docs, store_dir=root / "store")
     report = ingest.run(settings, embedder=embedder)
@@ -75,7 +108,7 @@ def text_of(chunks: list[dict]) -> str:
 def test_every_readable_file_goes_in_and_other_types_are_counted(ingested) -> None:
     report, by_source = ingested
     assert report.failed == []
-    assert report.added == 13
+    assert report.added == 17
     assert report.skipped == 1  # tools.zip
     assert "tools.zip" not in by_source
     assert report.chunks_total == sum(len(c) for c in by_source.values())
@@ -172,3 +205,24 @@ def test_markdown_with_only_front_matter_keeps_its_title_and_link(settings: Sett
     [chunk] = stored_chunks(settings)
     assert chunk["title"] == "Org chart"
     assert "https://intranet.example/org" in chunk["text"]
+
+
+def test_pdf_lines_are_joined_into_sentences_and_running_lines_left_out(ingested) -> None:
+    _, by_source = ingested
+    text = text_of(by_source["directive.pdf"])
+    assert ("This directive implements Section 508 of the Rehabilitation Act of 1973 for all of the Department's "
+            "electronic and information technology, as amended by the Workforce Investment Act of 1998.") in text
+    assert "ACME Corp Directive" not in text and "of 3" not in text
+    assert "Purpose\n" in text and "for or operates." in text  # a heading keeps its own line
+
+
+def test_table_rows_carry_their_headers_and_caption_and_form_fields_their_labels(ingested) -> None:
+    _, by_source = ingested
+    bid = text_of(by_source["bid.hwpx"])
+    assert "입찰 개요 › 구분: 기초금액; 금액: 72,300,000원; 비고: 부가세 포함" in bid
+    assert "공고일: 2026. 3. 2." in bid and "입찰 마감일: 2026. 3. 16. 18:00" in bid
+    assert "Hotel limits by city › City: Busan; Limit: 120,000 KRW" in text_of(by_source["hotels.docx"])
+    results = text_of(by_source["results.html"])
+    assert ("CONSOLIDATED STATEMENTS OF INCOME › Net sales; Three Months Ended June 28, 2025: $94,036; "
+            "Nine Months Ended June 28, 2025: $313,695") in results
+    assert "|" not in results

@@ -145,3 +145,25 @@ def test_reading_runs_ahead_of_embedding_by_a_bounded_number_of_files(
     assert max(step.started - step.done for step in steps) <= 2 * (pipeline.READ_AHEAD_GROUPS + 2)
     assert steps[-1].done == 24 and len(stored_chunks(settings)) == 24
 
+
+
+def test_a_newer_reader_reads_unchanged_files_again_and_says_why(settings: Settings, docs: Path, embedder,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from chatbot.operations import doctor
+    from ingest import chunking
+
+    (docs / "leave.md").write_text(LEAVE)
+    with monkeypatch.context() as older:  # the index as the previous release made it
+        older.setattr(chunking, "CHUNKER_VERSION", chunking.CHUNKER_VERSION - 1)
+        run(settings, embedder)
+    with pytest.raises(doctor.Failed, match="1 of 1 documents were read before this version") as stale:
+        doctor._store(settings)
+    assert "make ingest" in stale.value.fix
+
+    report = run(settings, embedder)
+
+    assert report.updated == 1 and [r.path for r in report.reread] == ["leave.md"]
+    assert f"version {chunking.CHUNKER_VERSION - 1} -> {chunking.CHUNKER_VERSION}" in report.reread[0].error
+    assert "Read again though unchanged: 1 files, because the readers and chunker changed" in report.summary()
+    assert "keyword index current" in doctor._store(settings)
+    assert run(settings, embedder).reread == []

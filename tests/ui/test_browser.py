@@ -67,6 +67,8 @@ def test_korean_question_gets_an_answer_with_sources(page) -> None:
     assert "hr/인사규정.hwpx" in sources
     evidence = "\n".join(page.locator("#sources .evidence").all_inner_texts())
     assert "근거 문장" in sources and re.search(r"\d+일", evidence)
+    # The article's heading goes over the rule as its breadcrumb, never as a piece of evidence of its own.
+    assert "제2조 연차 휴가 › " in evidence and "제2조 연차 휴가\n" not in evidence
 
     # The evidence is highlighted inside its passage, which starts open.
     marked = page.locator("#sources details", has=page.locator("mark")).first
@@ -158,7 +160,7 @@ def test_each_example_question_gets_an_answer_not_the_failure_phrase(page, lang:
 
 def test_a_source_opens_in_its_context_and_its_file_downloads(page, sample_settings) -> None:
     ask_in_page(page, "연차 휴가는 며칠인가요?", answers=1)
-    evidence = page.locator("#sources .evidence").first.inner_text().split("\n")[0]
+    evidence = page.locator("#sources .evidence .sentence").first.inner_text()
     cited = page.locator("#sources details", has=page.locator("mark")).first
     with page.context.expect_page() as opened:
         cited.locator("a.in-context").click()  # opens beside the chat, which stays as it was

@@ -128,6 +128,10 @@ def test_answers_come_with_evidence_sentences_from_their_sources(engine: ChatEng
             assert passage.source == item.source and passage.text[item.start:item.end].strip() == item.sentence
 
 
+def _crumb(evidence) -> str:
+    return f"{evidence.heading} › " if evidence.heading and evidence.heading not in evidence.sentence else ""
+
+
 def test_an_unsupported_reply_gives_way_to_the_evidence_with_the_answer_marked(engine: ChatEngine) -> None:
     # No reply can reach a support of 1.01: every reply takes the evidence path, for real. Every span is
     # stated (confidence 0): how a span is marked is what this test checks; when one is withheld, the next.
@@ -142,8 +146,12 @@ def test_an_unsupported_reply_gives_way_to_the_evidence_with_the_answer_marked(e
         assert answer.path == "span" and answer.span is not None and answer.span.text == words
         first, *others = answer.evidence
         marked = first.sentence[:answer.span.start] + f"**{words}**" + first.sentence[answer.span.end:]
-        quotes = " ".join([f"“{marked}” [{first.citation}]", *(f"“{e.sentence}” [{e.citation}]" for e in others)])
+        quotes = " ".join([f"{_crumb(first)}“{marked}” [{first.citation}]",
+                           *(f"{_crumb(e)}“{e.sentence}” [{e.citation}]" for e in others)])
         assert answer.answer == f"{SPAN_LEAD[language].format(span=words)}\n\n{quotes}"
+        # The heading over the leave rule goes with it, as its breadcrumb; never quoted on its own.
+        assert first.heading in ("Annual leave", "제2조 연차 휴가")
+        assert all(e.sentence not in ("## Annual leave", "제2조 연차 휴가") for e in answer.evidence)
         assert UNSUPPORTED[language] not in answer.answer
         assert answer.to_json()["span"] == words and answer.to_json()["path"] == "span"
 

@@ -64,7 +64,7 @@ def test_english_evidence_is_the_sentence_that_answers(analyzer: Analyzer, embed
     assert best.sentence == "Full-time employees receive 15 days of annual leave per calendar year."
     assert (best.citation, best.source, best.page, best.location) == (2, "hr/policy.pdf", 3, "p. 3")
     assert LEAVE_EN[best.start:best.end] == best.sentence
-    assert best.to_json() == {"source": "hr/policy.pdf", "page": 3, "location": "p. 3",
+    assert best.to_json() == {"source": "hr/policy.pdf", "page": 3, "location": "p. 3", "heading": "Annual leave",
                               "sentence": best.sentence, "passage": 2, "start": best.start, "end": best.end}
 
 
@@ -121,3 +121,20 @@ def test_a_reply_that_only_repeats_evidence_is_told_from_the_models_own_words(
     found = evidence_for(SentenceMatcher(analyzer, None, {}), [passage(text, "leave.md")], "How many days?",
                          language)
     assert copies_evidence(reply, found) is copies
+
+
+@pytest.mark.parametrize(("text", "question", "language", "heading", "answer"), [
+    ("제2조 연차 휴가\n입사 1년 후에는 15일의 유급 연차 휴가가 주어진다.\n제3조 병가\n연간 최대 10일의 유급 병가를 쓸 수 있다.",
+     "연차 휴가는 며칠인가요?", "ko", "제2조 연차 휴가", "15일"),
+    ("# Expense rules\n## Meals\nTeam meals are reimbursed up to 30,000 KRW per person.",
+     "How much are team meals reimbursed?", "en", "Meals", "30,000 KRW"),
+    # A table row is content, however short: its field marks tell it from a heading.
+    ("경비 한도\n항목: 야근 식대; 한도: 1회 12,000원\n항목: 팀 회식; 한도: 1인당 30,000원", "야근 식대 한도는?", "ko", "경비 한도",
+     "12,000원"),
+])
+def test_a_heading_is_never_evidence_alone_but_goes_over_the_sentence_under_it(
+        analyzer: Analyzer, text: str, question: str, language: str, heading: str, answer: str) -> None:
+    found = evidence_for(SentenceMatcher(analyzer, None, {}), [passage(text, "rules.md")], question, language)
+    assert found and answer in found[0].sentence and found[0].heading == heading
+    assert all(e.sentence.lstrip("# ") not in ("제2조 연차 휴가", "제3조 병가", "Meals", "Expense rules", "경비 한도")
+               for e in found)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chatbot.operations.eval import span_holds
-from chatbot.answer.span import answer_span, asked_for, expected_units, question_names, says
+from chatbot.answer.span import answer_span, asked_for, expected_units, field_span, question_names, says
 from storage import Analyzer
 
 
@@ -127,3 +127,26 @@ def test_the_names_a_question_is_about(analyzer: Analyzer) -> None:
     assert question_names("Who is the CEO of Hanbit Robotics?", "en", analyzer) == ["CEO", "Hanbit", "Robotics"]
     assert question_names("How many days of leave do I get?", "en", analyzer) == []
     assert "반기문" in question_names("반기문의 혈액형은 무엇인가?", "ko", analyzer)
+
+
+@pytest.mark.parametrize(("question", "row", "language", "cell"), [
+    ("야근 식대 한도는 얼마인가요?", "식대 › 항목: 야근 식대; 한도: 1회 12,000원; 비고: 오후 8시 이후 근무 시", "ko", "1회 12,000원"),
+    ("What was the income tax expense for the thirteen weeks ended November 2, 2024?",
+     "INCOME STATEMENT › INCOME TAX EXPENSE; Thirteen Weeks Ended November 2, 2024: 14,334; "
+     "Thirteen Weeks Ended October 28, 2023: 16,793; Thirty-Nine Weeks Ended November 2, 2024: 38,379", "en", "14,334"),
+    ("What is the KPI short name of KPI ID 2?", "Unique KPI ID: 2; KPI Short Name: Testing Tool Training", "en",
+     "Testing Tool Training"),
+    # The HWP parser spaces a cell's letters for layout: "합 계" is the question's "합계".
+    ("통합재정수지 합계는 얼마인가요?", "구 분: 통합재정수지 (A-B); 일반 회계: 3,888; 특별 회계: △1,802; 합 계: 2,308", "ko", "2,308"),
+])
+def test_in_a_table_row_the_cell_under_the_asked_header_is_the_answer(
+        analyzer: Analyzer, question: str, row: str, language: str, cell: str | None) -> None:
+    span = answer_span(question, row, language, analyzer)
+    assert span is not None and span.text == cell == row[span.start:span.end]
+
+
+def test_no_cell_is_told_apart_when_two_headers_match_the_question_alike(analyzer: Analyzer) -> None:
+    row = "Item: Taxi; Limit: 50,000 KRW; Item: Hotel; Limit: 150,000 KRW"
+    assert field_span(row, "number", "How much is the limit?", analyzer) is None
+    # A row is answered by a cell or not at all: never by a number the rules find near the question's words.
+    assert answer_span("How much is the limit for hotels?", row, "en", analyzer) is None
