@@ -223,7 +223,8 @@ def _store(settings: Settings) -> str:
         rebuild = "re-index with the configured embedder: make ingest REBUILD=1 (or set RAG_STORE_DIR to a new store)"
         if stored and stored != configured:
             raise Failed(f"built with another embedding model ({stored}, configured {configured})", rebuild)
-        documents, chunks = len(store.files()), store.count()
+        records = list(store.files().values())  # the manifest, read once
+        documents, chunks = len(records), store.count()
         dimension = store.vector_dimension()
         expected = _dimension(settings.embed_model_path, settings.embed_backend, settings.models_path)
         if dimension is not None and dimension != expected:
@@ -236,10 +237,10 @@ def _store(settings: Settings) -> str:
         from ingest import chunker_signature, reread_reason
 
         current = chunker_signature(settings.chunk_size, settings.chunk_overlap)
-        older = sorted({r.chunker for r in store.files().values() if r.chunker != current})
-        if older:
-            stale = sum(r.chunker != current for r in store.files().values())
-            raise Failed(f"{stale} of {documents} documents were read before this version: "
+        stale = [r.chunker for r in records if r.chunker != current]
+        if stale:
+            older = sorted(set(stale))
+            raise Failed(f"{len(stale)} of {documents} documents were read before this version: "
                          + "; ".join(reread_reason(old, current) for old in older),
                          "run make ingest: it reads those files again (the rest stay as they are)")
         return f"{documents} documents, {chunks} chunks, keyword index current ({settings.store_path})"

@@ -23,19 +23,18 @@ def read_docx(path: Path) -> ParsedDocument:
         raise ReadError(f"not a readable DOCX file: {error}") from error
     blocks: list[str] = []
     for item in document.iter_inner_content():
-        block = _block(item, caption_above(blocks))
-        if block:
+        if block := _block(item, blocks):
             blocks.append(block)
     text = "\n\n".join(blocks)
     title = document.core_properties.title or first_heading(text)
     return ParsedDocument(sections=[Section(text=text)], title=title or None)
 
 
-def _block(item: Paragraph | Table, caption: str) -> str:
-    """A paragraph's text (a heading as Markdown); a table's rows with their headers and ``caption`` (the
-    short line above it)."""
+def _block(item: Paragraph | Table, above: list[str]) -> str:
+    """A paragraph's text (a heading as Markdown); a table's rows with their headers and its caption (the
+    short line of the blocks ``above`` it)."""
     if isinstance(item, Table):
-        return render_rows([[cell.text.strip() for cell in row.cells] for row in item.rows], caption)
+        return render_rows([[cell.text.strip() for cell in row.cells] for row in item.rows], caption_above(above))
     text = item.text.strip()
     level = _heading_level(item.style.name if item.style is not None else "")
     return f"{'#' * level} {text}" if text and level else text
